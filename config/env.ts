@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once at start-up and passed down. No other module reads process.env,
+ * so every setting is documented here and in docs/configuration.md.
+ */
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url({ message: 'must be a URL such as http://127.0.0.1:9999' }).optional());
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int('must be a whole number')
+    .positive('must be positive')
+    .default(fallback);
+
+const emptyAsUndefined = z
+  .string()
+  .transform((value) => (value.trim() === '' ? undefined : value))
+  .optional();
+
+export const envSchema = z.object({
+  STASH_URL: optionalUrl,
+  STASH_API_KEY: emptyAsUndefined,
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
+    ),
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('stash-mirror'),
+  TEMPORAL_UI_URL: optionalUrl,
+  PORT: z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(3000),
+  HOST: z.string().trim().min(1).optional(),
+  API_TOKEN: emptyAsUndefined,
+  SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(5000, 'must be at most 5000')),
+  SYNC_MAX_DELETE_SHARE: z.coerce
+    .number({ message: 'must be a number between 0 and 1' })
+    .min(0, 'must be between 0 and 1')
+    .max(1, 'must be between 0 and 1')
+    .default(0.5),
+  SYNC_LOG_RETENTION_DAYS: positiveInt(90),
+  SMART_SYNC_INTERVAL_SECONDS: positiveInt(300),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STASH_MIRROR_DATA_DIR: emptyAsUndefined,
+});
+
+export type AppConfig = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined) input[key] = value;
+  }
+  const result = envSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const variable = String(issue?.path[0] ?? 'environment');
+  throw new ConfigError(variable, issue?.message ?? 'is invalid');
+}
