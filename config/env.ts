@@ -4,11 +4,7 @@ import { z } from 'zod';
  * The environment, parsed once at start-up and passed down. No other module reads process.env,
  * so every setting is documented here and in docs/configuration.md.
  */
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .pipe(z.url({ message: 'must be a URL such as http://127.0.0.1:9999' }).optional());
+const url = z.url({ message: 'must be a URL such as http://127.0.0.1:9999' });
 
 const hostPort = z
   .string()
@@ -22,28 +18,17 @@ const positiveInt = (fallback: number) =>
     .positive('must be positive')
     .default(fallback);
 
-const emptyAsUndefined = z
-  .string()
-  .transform((value) => (value.trim() === '' ? undefined : value))
-  .optional();
-
 export const envSchema = z.object({
-  STASH_URL: optionalUrl,
-  STASH_API_KEY: emptyAsUndefined,
+  STASH_URL: url.optional(),
+  STASH_API_KEY: z.string().optional(),
   DATABASE_URL: z
     .string()
-    .trim()
-    .transform((value) => (value === '' ? undefined : value))
-    .pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .optional(),
-    ),
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('stash-mirror'),
-  TEMPORAL_UI_URL: optionalUrl,
+  TEMPORAL_UI_URL: url.optional(),
   PORT: z.coerce
     .number({ message: 'must be a port number' })
     .int('must be a port number')
@@ -51,7 +36,7 @@ export const envSchema = z.object({
     .max(65535, 'must be between 0 and 65535')
     .default(3000),
   HOST: z.string().trim().min(1).optional(),
-  API_TOKEN: emptyAsUndefined,
+  API_TOKEN: z.string().optional(),
   SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(5000, 'must be at most 5000')),
   SYNC_MAX_DELETE_SHARE: z.coerce
     .number({ message: 'must be a number between 0 and 1' })
@@ -61,7 +46,7 @@ export const envSchema = z.object({
   SYNC_LOG_RETENTION_DAYS: positiveInt(90),
   SMART_SYNC_INTERVAL_SECONDS: positiveInt(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  STASH_MIRROR_DATA_DIR: emptyAsUndefined,
+  STASH_MIRROR_DATA_DIR: z.string().optional(),
 });
 
 export type AppConfig = z.output<typeof envSchema>;
@@ -80,8 +65,9 @@ export class ConfigError extends Error {
 export function parseConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
   const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(envSchema.shape)) {
-    const value = env[key];
-    if (value !== undefined) input[key] = value;
+    // An empty value means unset (as in most .env conventions).
+    const value = env[key]?.trim();
+    if (value) input[key] = value;
   }
   const result = envSchema.safeParse(input);
   if (result.success) return result.data;

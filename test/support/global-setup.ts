@@ -2,7 +2,8 @@ import type { TestProject } from 'vitest/node';
 
 /**
  * One PostgreSQL and one Temporal dev server for the whole test run (test files make their own
- * databases and task queues). STASH_MIRROR_TEST_SERVICES=off skips both, for pure unit runs.
+ * databases and task queues). STASH_MIRROR_TEST_SERVICES=off skips both, for pure unit runs;
+ * `db-only` skips Temporal.
  * TEST_DATABASE_URL points the tests at an existing server instead of an embedded one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -20,6 +21,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const postgres = await startEmbeddedPostgres({ port: 0, persistent: false, database: 'postgres' });
     stops.push(() => postgres.stop());
     project.provide('adminDatabaseUrl', postgres.databaseUrl);
+  }
+  if (process.env.STASH_MIRROR_TEST_SERVICES === 'db-only') {
+    project.provide('temporalAddress', 'services-off.invalid:7233');
+    return async () => {
+      for (const stop of stops.reverse()) await stop();
+    };
   }
   const { startTemporalDevServer } = await import('../../runtime/temporal-dev-server.js');
   const temporal = await startTemporalDevServer({ dbFilename: null, port: 0, uiPort: null, logLevel: 'error' });

@@ -1,0 +1,24 @@
+# The stash-mirror app image (worker, api, migrate; see docker-compose.yml).
+# glibc base on purpose: the Temporal SDK's native core ships glibc builds only, so no Alpine.
+FROM node:20-bookworm-slim
+
+ENV NODE_ENV=production \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /app
+
+# Dependencies first, for layer caching. The postinstall hook (scripts/install-temporal.sh) finds no
+# Go here and only prints a notice: the image talks to a real Temporal server, never the dev server.
+COPY package.json package-lock.json ./
+COPY scripts/install-temporal.sh ./scripts/install-temporal.sh
+RUN npm ci --omit=dev --no-audit --no-fund \
+    && npm cache clean --force
+
+COPY . .
+
+# Run unprivileged; the app only needs to read /app.
+USER node
+ENV HOST=0.0.0.0 \
+    PORT=3000
+EXPOSE 3000
+
+CMD ["node", "bin/stash-mirror.js", "worker"]

@@ -1,0 +1,130 @@
+import { serve } from '@hono/node-server';
+import type { Command } from 'commander';
+import { createApiApp } from '../../api/app.js';
+import { migrate } from '../../db/migrate.js';
+import { isPortOpen } from '../../runtime/processes.js';
+import { createStashClient } from '../../stash/client.js';
+import { connectClient, SyncAlreadyRunningError, startFullSync } from '../../temporal/sync-client.js';
+import { createWorker } from '../../worker/create-worker.js';
+import { loadConfig, onShutdown, openDatabase } from '../shared.js';
+import { startSimulated } from './simulate.js';
+
+interface DevOptions {
+  scale: string;
+  seed: string;
+  initialSync: boolean;
+}
+
+/**
+ * Everything at once on embedded defaults: PostgreSQL, the Temporal dev server with its Web UI,
+ * a simulated Stash (unless STASH_URL is set), the worker and the API. Ctrl-C stops it all.
+ */
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description('run the whole stack locally: embedded Postgres, Temporal dev server + UI, simulated Stash, worker, API')
+    .option('--scale <scale>', 'simulated library size when STASH_URL is unset', 'small')
+    .option('--seed <n>', 'simulated library seed', '1')
+    .option('--no-initial-sync', 'do not start a full sync when the mirror has never synced')
+    .action(async (options: DevOptions) => {
+      const config = loadConfig();
+      const stops: Array<() => Promise<void>> = [];
+      const stopAll = async () => {
+        for (const stop of stops.reverse()) await stop().catch(() => {});
+      };
+      onShutdown(stopAll);
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+
+      const database = await openDatabase(config, 'stash-mirror dev');
+      stops.push(() => database.close());
+      await migrate(database.url);
+
+      const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+      let temporalAddress = config.TEMPORAL_ADDRESS;
+      let uiUrl = config.TEMPORAL_UI_URL ?? null;
+      if (!(await isPortOpen(Number(portText), host))) {
+        const { startTemporalDevServer, defaultTemporalDbFile } = await import('../../runtime/temporal-dev-server.js');
+        const dbFilename = config.STASH_MIRROR_DATA_DIR
+          ? `${config.STASH_MIRROR_DATA_DIR}/temporal/dev.db`
+          : defaultTemporalDbFile();
+        const server = await startTemporalDevServer({ dbFilename, ip: host ?? '127.0.0.1', port: Number(portText) });
+        stops.push(() => server.stop());
+        temporalAddress = server.address;
+        uiUrl = server.uiUrl;
+        say(`Temporal dev server on ${server.address} (history in ${dbFilename})`);
+      } else {
+        say(`Temporal already listening on ${temporalAddress}: using it`);
+      }
+      if (uiUrl) say(`Temporal Web UI: ${uiUrl}`);
+
+      let stashUrl = config.STASH_URL;
+      let apiKey = config.STASH_API_KEY;
+      if (!stashUrl) {
+        const simulated = await startSimulated({
+          seed: options.seed,
+          scale: options.scale,
+          port: (await isPortOpen(9999)) ? '0' : '9999',
+          host: '127.0.0.1',
+          offset: '600',
+        });
+        stops.push(() => simulated.server.close());
+        stashUrl = simulated.server.url;
+        apiKey = undefined;
+        say(`Simulated Stash: ${stashUrl}/graphql (${simulated.description})`);
+      }
+
+      const { worker, connection } = await createWorker({
+        temporalAddress,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        sql: database.sql,
+        stash: createStashClient({ url: stashUrl, apiKey }),
+        pageSize: config.SYNC_PAGE_SIZE,
+        maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
+        logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        worker.shutdown();
+        await running.catch(() => {});
+        await connection.close();
+      });
+      say(`Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+
+      const temporal = await connectClient({
+        address: temporalAddress,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      });
+      stops.push(() => temporal.connection.close());
+      const app = createApiApp({
+        sql: database.sql,
+        temporal,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        apiToken: config.API_TOKEN,
+        temporalUiUrl: uiUrl ?? undefined,
+      });
+      const apiServer = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' });
+      stops.push(async () => {
+        apiServer.close();
+      });
+      say(`API: http://127.0.0.1:${config.PORT}`);
+
+      if (options.initialSync) {
+        const [synced] = await database.sql`select count(*)::int as n from sync_state where last_full_sync_at is not null`;
+        if ((synced?.n ?? 0) === 0) {
+          try {
+            const started = await startFullSync(temporal, config.TEMPORAL_TASK_QUEUE, { trigger: 'dev' });
+            say(`Started the first full sync: ${started.syncRunId}`);
+          } catch (error) {
+            if (!(error instanceof SyncAlreadyRunningError)) throw error;
+            say('A sync is already running (resuming it)');
+          }
+        }
+      }
+      say('Ready. Ctrl-C stops everything.');
+      await running.catch((error: unknown) => {
+        process.stderr.write(`stash-mirror: worker stopped: ${String(error)}\n`);
+      });
+    });
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { migrate } from '../../db/migrate.js';
+import { createWorker } from '../../worker/create-worker.js';
+import { loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run the Temporal worker that executes sync workflows and activities')
+    .action(async () => {
+      const config = loadConfig();
+      const stash = stashClientFor(config);
+      const database = await openDatabase(config, 'stash-mirror worker');
+      await migrate(database.url);
+      const { worker, connection } = await createWorker({
+        temporalAddress: config.TEMPORAL_ADDRESS,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        sql: database.sql,
+        stash,
+        pageSize: config.SYNC_PAGE_SIZE,
+        maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
+        logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
+      });
+      onShutdown(async () => {
+        worker.shutdown();
+      });
+      process.stderr.write(`stash-mirror: worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}\n`);
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+        await database.close();
+      }
+    });
+}

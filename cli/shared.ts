@@ -1,0 +1,78 @@
+import { config as loadDotenv } from 'dotenv';
+import { type AppConfig, ConfigError, parseConfig } from '../config/env.js';
+import { connect, type Sql } from '../db/client.js';
+import { createStashClient, type StashClient } from '../stash/client.js';
+
+/** Exit codes shared by every command (documented in docs/cli.md). */
+export const EXIT = { ok: 0, failed: 1, busy: 2, usage: 64, config: 78 } as const;
+
+/** Parses .env (if any) and the environment; a bad value stops the process with one clear line. */
+export function loadConfig(): AppConfig {
+  loadDotenv({ quiet: true });
+  try {
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`stash-mirror: ${error.message}\n`);
+      process.exit(EXIT.config);
+    }
+    throw error;
+  }
+}
+
+/** Prints one line and exits: for expected failures, never a stack trace. */
+export function fail(message: string, code: number = EXIT.failed): never {
+  process.stderr.write(`stash-mirror: ${message}\n`);
+  process.exit(code);
+}
+
+export interface Database {
+  url: string;
+  sql: Sql;
+  /** Closes the pool and, when we started an embedded server, stops it. */
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL when set; otherwise an embedded PostgreSQL kept in the project's data folder. */
+export async function openDatabase(config: AppConfig, applicationName: string): Promise<Database> {
+  let url = config.DATABASE_URL;
+  let stopServer: (() => Promise<void>) | undefined;
+  if (!url) {
+    const { startEmbeddedPostgres } = await import('../runtime/embedded-postgres.js');
+    const server = await startEmbeddedPostgres(
+      config.STASH_MIRROR_DATA_DIR ? { dataDir: `${config.STASH_MIRROR_DATA_DIR}/postgres` } : {},
+    );
+    process.stderr.write(`stash-mirror: embedded PostgreSQL on port ${server.port} (data in ${server.dataDir})\n`);
+    url = server.databaseUrl;
+    stopServer = () => server.stop();
+  }
+  const sql = connect(url, { applicationName });
+  return {
+    url,
+    sql,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await stopServer?.();
+    },
+  };
+}
+
+export function stashClientFor(config: AppConfig, url = config.STASH_URL): StashClient {
+  if (!url) fail('STASH_URL is not set (or run `stash-mirror dev`, which starts a simulated Stash)', EXIT.config);
+  return createStashClient({ url, apiKey: config.STASH_API_KEY });
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits. */
+export function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`stash-mirror: ${signal}, shutting down\n`);
+    stop()
+      .catch((error: unknown) => process.stderr.write(`stash-mirror: shutdown error: ${String(error)}\n`))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

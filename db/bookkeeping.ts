@@ -1,0 +1,144 @@
+import type { EntityType } from '../stash/entity-types.js';
+import type { Sql, TransactionSql } from './client.js';
+
+type Db = Sql | TransactionSql;
+
+export type SyncType = 'full' | 'incremental' | 'smart' | 'specific';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+export type LoggedChange = 'created' | 'updated' | 'unchanged' | 'failed' | 'deleted' | 'revived';
+
+export interface EntityCounts {
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  deleted: number;
+}
+
+export const ZERO_COUNTS: EntityCounts = { fetched: 0, created: 0, updated: 0, unchanged: 0, failed: 0, deleted: 0 };
+
+export function addCounts(a: EntityCounts, b: Partial<EntityCounts>): EntityCounts {
+  return {
+    fetched: a.fetched + (b.fetched ?? 0),
+    created: a.created + (b.created ?? 0),
+    updated: a.updated + (b.updated ?? 0),
+    unchanged: a.unchanged + (b.unchanged ?? 0),
+    failed: a.failed + (b.failed ?? 0),
+    deleted: a.deleted + (b.deleted ?? 0),
+  };
+}
+
+export interface RunRecord {
+  id: string;
+  workflowId: string;
+  temporalRunId: string;
+  syncType: SyncType;
+  trigger: string;
+}
+
+/** Idempotent: a retried start (or a continued-as-new run) keeps the first row. */
+export async function recordRunStart(tx: TransactionSql, run: RunRecord): Promise<void> {
+  await tx`
+    insert into sync_runs (id, workflow_id, temporal_run_id, sync_type, trigger, status)
+    values (${run.id}, ${run.workflowId}, ${run.temporalRunId}, ${run.syncType}, ${run.trigger}, 'running')
+    on conflict (id) do nothing`;
+}
+
+export async function recordRunEnd(
+  tx: TransactionSql,
+  runId: string,
+  status: Exclude<RunStatus, 'running'>,
+  error: string | null,
+): Promise<void> {
+  await tx`
+    update sync_runs
+    set status = ${status}, completed_at = coalesce(completed_at, now()), error = ${error},
+        progress = progress || jsonb_build_object('phase', ${status}::text)
+    where id = ${runId}`;
+}
+
+export async function addRunCounts(tx: TransactionSql, runId: string, type: EntityType, delta: Partial<EntityCounts>) {
+  await tx`select sync_runs_add_counts(${runId}, ${type}, ${JSON.stringify(delta)}::jsonb)`;
+}
+
+/** Merges a small object into sync_runs.progress (durable progress for when no worker polls). */
+export async function mergeRunProgress(tx: TransactionSql, runId: string, patch: Record<string, unknown>) {
+  await tx`update sync_runs set progress = progress || ${JSON.stringify(patch)}::jsonb where id = ${runId}`;
+}
+
+export interface LogEntry {
+  entityType: EntityType;
+  entityId: number | null;
+  changeType: LoggedChange;
+  changedFields?: string[] | null;
+  errorMessage?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** Writes many sync_log rows in one statement. */
+export async function writeLog(tx: TransactionSql, runId: string, syncType: SyncType, entries: LogEntry[]) {
+  if (entries.length === 0) return;
+  const rows = entries.map((entry) => ({
+    run_id: runId,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId,
+    sync_type: syncType,
+    change_type: entry.changeType,
+    changed_fields: entry.changedFields ?? null,
+    error_message: entry.errorMessage ?? null,
+    details: entry.details ?? null,
+  }));
+  await tx`
+    insert into sync_log (run_id, entity_type, entity_id, sync_type, change_type, changed_fields, error_message, details)
+    select run_id, entity_type, entity_id, sync_type, change_type, changed_fields, error_message, details
+    from jsonb_populate_recordset(null::sync_log, ${JSON.stringify(rows)}::jsonb)`;
+}
+
+/** Deletes sync_log rows older than the retention window; returns how many went. */
+export async function pruneLog(tx: TransactionSql, retentionDays: number): Promise<number> {
+  const rows = await tx`delete from sync_log where created_at < now() - make_interval(days => ${retentionDays}) returning 1`;
+  return rows.length;
+}
+
+export async function readResumeCursor<T>(db: Db, type: EntityType, forUpdate = false): Promise<T | null> {
+  const rows = forUpdate
+    ? await db`select resume_cursor from sync_state where entity_type = ${type} for update`
+    : await db`select resume_cursor from sync_state where entity_type = ${type}`;
+  return (rows[0]?.resume_cursor as T | null | undefined) ?? null;
+}
+
+export async function writeResumeCursor(tx: TransactionSql, type: EntityType, cursor: unknown): Promise<void> {
+  await tx`update sync_state set resume_cursor = ${cursor === null ? null : JSON.stringify(cursor)}::jsonb, updated_at = now()
+           where entity_type = ${type}`;
+}
+
+/** Marks a type's sync finished: clears the resume cursor and advances the high-water mark. */
+export async function completeTypeSync(
+  tx: TransactionSql,
+  type: EntityType,
+  syncType: SyncType,
+  highWaterMarkRaw: string | null,
+): Promise<void> {
+  const full = syncType === 'full';
+  await tx`
+    update sync_state set
+      resume_cursor = null,
+      last_full_sync_at = case when ${full} then now() else last_full_sync_at end,
+      last_incremental_sync_at = case when ${full} then last_incremental_sync_at else now() end,
+      high_water_mark_raw = case
+        when ${highWaterMarkRaw}::text is null then high_water_mark_raw
+        when high_water_mark_raw is null or ${highWaterMarkRaw}::text > high_water_mark_raw then ${highWaterMarkRaw}::text
+        else high_water_mark_raw end,
+      updated_at = now()
+    where entity_type = ${type}`;
+}
+
+/** Ids this run soft-deleted, by type (read back for link repair: the database is the checkpoint). */
+export async function deletedInRun(db: Db, runId: string): Promise<Array<{ type: EntityType; ids: number[] }>> {
+  const rows = await db`
+    select entity_type, array_agg(entity_id order by entity_id) as ids from sync_log
+    where run_id = ${runId} and change_type = 'deleted' and entity_id is not null
+    group by entity_type`;
+  return rows.map((row) => ({ type: row.entity_type as EntityType, ids: (row.ids as number[]).map(Number) }));
+}

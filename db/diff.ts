@@ -1,0 +1,65 @@
+import type { ColumnSpec, ColumnValue, EntitySpec, LinkRow, MappedEntity } from '../stash/entities/spec.js';
+import { STAMP_COLUMNS } from '../stash/entities/spec.js';
+
+/** How an entity in a page compares with what the mirror already has. */
+export type ChangeType = 'created' | 'updated' | 'unchanged' | 'revived';
+
+export interface StoredEntity {
+  row: Record<string, unknown>;
+  links: Record<string, unknown[]>;
+  deleted: boolean;
+}
+
+/** Brings a value read from Postgres (or produced by a mapper) to one comparable form. */
+function normalize(type: ColumnSpec['type'], value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  switch (type) {
+    case 'timestamptz':
+      return String(new Date(value as string).getTime());
+    case 'date':
+      return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+    case 'bigint':
+    case 'integer':
+    case 'double':
+      return String(Number(value));
+    case 'text[]':
+      return JSON.stringify(value);
+    default:
+      return String(value);
+  }
+}
+
+function linkKey(link: Record<string, unknown>, extra: ColumnSpec[]): string {
+  return [String(Number(link.target)), ...extra.map((column) => normalize(column.type, link[column.name]))].join('|');
+}
+
+function sameLinks(spec: EntitySpec, name: string, next: LinkRow[], stored: unknown[]): boolean {
+  const extra = spec.links.find((link) => link.name === name)?.extraColumns ?? [];
+  const a = next.map((link) => linkKey(link, extra)).sort();
+  const b = (stored as Record<string, unknown>[]).map((link) => linkKey(link, extra)).sort();
+  return a.length === b.length && a.every((key, index) => key === b[index]);
+}
+
+/** Classifies one entity and names the fields (columns and links) that differ. */
+export function diffEntity(
+  spec: EntitySpec,
+  next: MappedEntity,
+  stored: StoredEntity | undefined,
+): { change: ChangeType; changedFields: string[] } {
+  if (!stored) return { change: 'created', changedFields: [] };
+  const changedFields: string[] = [];
+  for (const column of [...spec.columns, ...STAMP_COLUMNS]) {
+    if (column.name === 'stash_updated_at') continue; // covered by the raw string
+    const nextValue: ColumnValue | undefined = next.row[column.name];
+    if (normalize(column.type, nextValue) !== normalize(column.type, stored.row[column.name])) {
+      changedFields.push(column.name);
+    }
+  }
+  for (const link of spec.links) {
+    if (!sameLinks(spec, link.name, next.links[link.name] ?? [], stored.links[link.name] ?? [])) {
+      changedFields.push(link.name);
+    }
+  }
+  if (stored.deleted) return { change: 'revived', changedFields };
+  return { change: changedFields.length === 0 ? 'unchanged' : 'updated', changedFields };
+}

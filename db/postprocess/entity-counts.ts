@@ -1,0 +1,290 @@
+import { type Sql, type TransactionSql, withSyncTransaction } from '../client.js';
+import type { PostProcessScope, StepResult } from './plan.js';
+import { elapsedMs, type Fragment, loadRunChanges, lockPostProcessing, onlyInRun } from './shared.js';
+
+/**
+ * entity_counts: for every live performer, tag, studio and gallery, the number of live images over
+ * the effective links (image_effective_performers / image_effective_tags / image_effective.studio_id
+ * / image_galleries) and of live scenes over the scenes' own links (scene_performers, scene_tags ∪
+ * scene_inherited_tags once per scene, scenes.studio_id, scene_galleries). Deleted or unknown
+ * entities have no row.
+ *
+ * A `run` scope recounts only the candidates that can have moved:
+ *  - counted entities changed in the run (created, revived and deleted ones included);
+ *  - rows the inheritance steps marked stale (computed_at = '-infinity'; see shared.ts): every
+ *    entity that gained or lost an effective image link or an inherited scene tag;
+ *  - the current own-link targets of changed scenes (and the galleries of changed images), for
+ *    the owner changes that can have touched that link (see OWN_LINK_DIMENSIONS);
+ *  - own links a changed scene or image LOST leave no trace in the mirror (the sync has already
+ *    replaced them and no derived table mirrors them), so when a run may have removed such a link
+ *    the stored counts of that one dimension are compared with the actual ones and any entity that
+ *    drifted is recounted. That is one scan of one link table, and only for runs whose changes
+ *    mention the link (sync_log.changed_fields) or delete the owner.
+ */
+export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promise<StepResult> {
+  const startedAt = performance.now();
+  const affected = await withSyncTransaction(sql, async (tx) => {
+    await lockPostProcessing(tx);
+    if (scope.kind === 'all') {
+      // DELETE, not TRUNCATE: TRUNCATE's exclusive lock would block every reader until commit.
+      await tx`delete from entity_counts`;
+      return insertCounts(tx, false);
+    }
+
+    await loadRunChanges(tx, scope.runId);
+    await tx`
+      create temp table pp_counted (
+        entity_type text not null,
+        entity_id bigint not null,
+        primary key (entity_type, entity_id)
+      ) on commit drop`;
+    await tx`
+      insert into pp_counted (entity_type, entity_id)
+      select entity_type, entity_id from pp_changed
+      where entity_type in ('performer', 'tag', 'studio', 'gallery')
+      union
+      select entity_type, entity_id from entity_counts where computed_at = '-infinity'
+      on conflict do nothing`;
+    for (const dimension of OWN_LINK_DIMENSIONS) {
+      await tx`
+        insert into pp_counted (entity_type, entity_id)
+        ${dimension.targets(tx, touchingOwners(tx, dimension))}
+        on conflict do nothing`;
+      const [mayHaveLost] = await tx<{ lost: boolean }[]>`select exists (${losingOwners(tx, dimension)}) as lost`;
+      if (mayHaveLost?.lost) {
+        await tx`insert into pp_counted (entity_type, entity_id) ${dimension.drifted(tx)} on conflict do nothing`;
+      }
+    }
+    await tx`analyze pp_counted`;
+    await tx`
+      delete from entity_counts ec
+      using pp_counted c
+      where ec.entity_type = c.entity_type and ec.entity_id = c.entity_id`;
+    await insertCounts(tx, true);
+    const [candidates] = await tx<{ n: number }[]>`select count(*)::int as n from pp_counted`;
+    return candidates?.n ?? 0;
+  });
+  return { step: 'entity-counts', scope: scope.kind, affected, ms: elapsedMs(startedAt) };
+}
+
+/**
+ * Names under which the sync reports a changed own link or studio in sync_log.changed_fields (the
+ * LinkSpec name, e.g. 'tags', or the row column, e.g. 'studio_id'; id-list spellings accepted too).
+ * A NULL changed_fields means "unknown" and counts as touching everything.
+ */
+export const COUNTED_LINK_FIELDS = {
+  performers: ['performers', 'performer_ids'],
+  tags: ['tags', 'tag_ids'],
+  studio: ['studio_id', 'studio'],
+  galleries: ['galleries', 'gallery_ids'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** An own link (or the studio column) of a scene or image that a count reads directly. */
+interface OwnLinkDimension {
+  owner: 'scene' | 'image';
+  fields: readonly string[];
+  /** (entity_type, entity_id) the given owners currently link to. */
+  targets(tx: TransactionSql, owners: Fragment): Fragment;
+  /** (entity_type, entity_id) of stored rows whose count along this link differs from the actual one. */
+  drifted(tx: TransactionSql): Fragment;
+}
+
+/**
+ * The own links behind counts that no derived table mirrors. Image performers, tags and studio are
+ * not here: image_effective_* mirror them, and image inheritance marks their changes stale.
+ */
+const OWN_LINK_DIMENSIONS: readonly OwnLinkDimension[] = [
+  {
+    owner: 'scene',
+    fields: COUNTED_LINK_FIELDS.performers,
+    targets: (tx, owners) =>
+      tx`select 'performer', performer_id from scene_performers where scene_id in (${owners})`,
+    drifted: (tx) => tx`
+      select ec.entity_type, ec.entity_id
+      from entity_counts ec
+      left join (
+        select sp.performer_id as id, count(*)::int as n
+        from scene_performers sp join scenes s on s.id = sp.scene_id
+        where s.deleted_at is null
+        group by sp.performer_id
+      ) actual on actual.id = ec.entity_id
+      where ec.entity_type = 'performer' and ec.scene_count <> coalesce(actual.n, 0)`,
+  },
+  {
+    owner: 'scene',
+    fields: COUNTED_LINK_FIELDS.tags,
+    targets: (tx, owners) => tx`select 'tag', tag_id from scene_tags where scene_id in (${owners})`,
+    drifted: (tx) => tx`
+      select ec.entity_type, ec.entity_id
+      from entity_counts ec
+      left join (
+        select links.tag_id as id, count(*)::int as n
+        from (
+          select scene_id, tag_id from scene_tags
+          union
+          select scene_id, tag_id from scene_inherited_tags
+        ) links
+        join scenes s on s.id = links.scene_id
+        where s.deleted_at is null
+        group by links.tag_id
+      ) actual on actual.id = ec.entity_id
+      where ec.entity_type = 'tag' and ec.scene_count <> coalesce(actual.n, 0)`,
+  },
+  {
+    owner: 'scene',
+    fields: COUNTED_LINK_FIELDS.studio,
+    targets: (tx, owners) =>
+      tx`select 'studio', studio_id from scenes where studio_id is not null and id in (${owners})`,
+    drifted: (tx) => tx`
+      select ec.entity_type, ec.entity_id
+      from entity_counts ec
+      left join (
+        select studio_id as id, count(*)::int as n
+        from scenes
+        where deleted_at is null and studio_id is not null
+        group by studio_id
+      ) actual on actual.id = ec.entity_id
+      where ec.entity_type = 'studio' and ec.scene_count <> coalesce(actual.n, 0)`,
+  },
+  {
+    owner: 'scene',
+    fields: COUNTED_LINK_FIELDS.galleries,
+    targets: (tx, owners) => tx`select 'gallery', gallery_id from scene_galleries where scene_id in (${owners})`,
+    drifted: (tx) => tx`
+      select ec.entity_type, ec.entity_id
+      from entity_counts ec
+      left join (
+        select sg.gallery_id as id, count(*)::int as n
+        from scene_galleries sg join scenes s on s.id = sg.scene_id
+        where s.deleted_at is null
+        group by sg.gallery_id
+      ) actual on actual.id = ec.entity_id
+      where ec.entity_type = 'gallery' and ec.scene_count <> coalesce(actual.n, 0)`,
+  },
+  {
+    owner: 'image',
+    fields: COUNTED_LINK_FIELDS.galleries,
+    targets: (tx, owners) => tx`select 'gallery', gallery_id from image_galleries where image_id in (${owners})`,
+    drifted: (tx) => tx`
+      select ec.entity_type, ec.entity_id
+      from entity_counts ec
+      left join (
+        select ig.gallery_id as id, count(*)::int as n
+        from image_galleries ig join images i on i.id = ig.image_id
+        where i.deleted_at is null
+        group by ig.gallery_id
+      ) actual on actual.id = ec.entity_id
+      where ec.entity_type = 'gallery' and ec.image_count <> coalesce(actual.n, 0)`,
+  },
+];
+
+/**
+ * Owners whose change can have touched this link: created, deleted and revived ones (liveness
+ * moves every count they contribute to), and updated ones whose changed_fields name the link or
+ * are unknown. An updated scene whose title changed leaves its performers' counts alone.
+ */
+function touchingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragment {
+  return tx`
+    select entity_id from pp_changed
+    where entity_type = ${dimension.owner}
+      and (change_type <> 'updated' or changed_fields is null or changed_fields && ${dimension.fields}::text[])`;
+}
+
+/**
+ * Owners that can have dropped a link of this dimension: updated ones that name it (or say
+ * nothing), and deleted ones (the sync may or may not keep a deleted entity's links). A created
+ * owner had no links; a revived one was deleted, so its old links counted for nothing.
+ */
+function losingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragment {
+  return tx`
+    select 1 from pp_changed
+    where entity_type = ${dimension.owner}
+      and (change_type = 'deleted'
+        or (change_type = 'updated' and (changed_fields is null or changed_fields && ${dimension.fields}::text[])))`;
+}
+
+/** Inserts the rows of all live counted entities, or of the live ones in pp_counted; returns the row count. */
+async function insertCounts(tx: TransactionSql, isRun: boolean): Promise<number> {
+  const scope = (type: string, column: Fragment) =>
+    onlyInRun(isRun, tx, tx`and ${column} in (select entity_id from pp_counted where entity_type = ${type})`);
+
+  const performers = await tx`
+    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    select 'performer', p.id, coalesce(img.n, 0), coalesce(scn.n, 0)
+    from performers p
+    left join (
+      select iep.performer_id as id, count(*)::int as n
+      from image_effective_performers iep join images i on i.id = iep.image_id
+      where i.deleted_at is null ${scope('performer', tx`iep.performer_id`)}
+      group by iep.performer_id
+    ) img on img.id = p.id
+    left join (
+      select sp.performer_id as id, count(*)::int as n
+      from scene_performers sp join scenes s on s.id = sp.scene_id
+      where s.deleted_at is null ${scope('performer', tx`sp.performer_id`)}
+      group by sp.performer_id
+    ) scn on scn.id = p.id
+    where p.deleted_at is null ${scope('performer', tx`p.id`)}`;
+
+  // A scene with a tag both own and inherited (or inherited from two sources) counts once: UNION.
+  const tags = await tx`
+    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    select 'tag', t.id, coalesce(img.n, 0), coalesce(scn.n, 0)
+    from tags t
+    left join (
+      select iet.tag_id as id, count(*)::int as n
+      from image_effective_tags iet join images i on i.id = iet.image_id
+      where i.deleted_at is null ${scope('tag', tx`iet.tag_id`)}
+      group by iet.tag_id
+    ) img on img.id = t.id
+    left join (
+      select links.tag_id as id, count(*)::int as n
+      from (
+        select scene_id, tag_id from scene_tags where true ${scope('tag', tx`tag_id`)}
+        union
+        select scene_id, tag_id from scene_inherited_tags where true ${scope('tag', tx`tag_id`)}
+      ) links
+      join scenes s on s.id = links.scene_id
+      where s.deleted_at is null
+      group by links.tag_id
+    ) scn on scn.id = t.id
+    where t.deleted_at is null ${scope('tag', tx`t.id`)}`;
+
+  const studios = await tx`
+    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    select 'studio', st.id, coalesce(img.n, 0), coalesce(scn.n, 0)
+    from studios st
+    left join (
+      select ie.studio_id as id, count(*)::int as n
+      from image_effective ie join images i on i.id = ie.image_id
+      where i.deleted_at is null and ie.studio_id is not null ${scope('studio', tx`ie.studio_id`)}
+      group by ie.studio_id
+    ) img on img.id = st.id
+    left join (
+      select s.studio_id as id, count(*)::int as n
+      from scenes s
+      where s.deleted_at is null and s.studio_id is not null ${scope('studio', tx`s.studio_id`)}
+      group by s.studio_id
+    ) scn on scn.id = st.id
+    where st.deleted_at is null ${scope('studio', tx`st.id`)}`;
+
+  const galleries = await tx`
+    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    select 'gallery', g.id, coalesce(img.n, 0), coalesce(scn.n, 0)
+    from galleries g
+    left join (
+      select ig.gallery_id as id, count(*)::int as n
+      from image_galleries ig join images i on i.id = ig.image_id
+      where i.deleted_at is null ${scope('gallery', tx`ig.gallery_id`)}
+      group by ig.gallery_id
+    ) img on img.id = g.id
+    left join (
+      select sg.gallery_id as id, count(*)::int as n
+      from scene_galleries sg join scenes s on s.id = sg.scene_id
+      where s.deleted_at is null ${scope('gallery', tx`sg.gallery_id`)}
+      group by sg.gallery_id
+    ) scn on scn.id = g.id
+    where g.deleted_at is null ${scope('gallery', tx`g.id`)}`;
+
+  return performers.count + tags.count + studios.count + galleries.count;
+}

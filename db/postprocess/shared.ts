@@ -1,0 +1,117 @@
+import type { PendingQuery, Row } from 'postgres';
+import type { TransactionSql } from '../client.js';
+
+/**
+ * Pieces shared by the post-processing steps. Every step runs in one sync transaction and, for a
+ * `run` scope, works from temp tables (ON COMMIT DROP) of ids rather than id arrays in JS: the ids
+ * never leave the database, and ANALYZE gives the planner real row counts so a one-entity run uses
+ * the reverse-lookup indexes while a huge run still gets hash joins.
+ */
+
+export type Fragment = PendingQuery<Row[]>;
+
+/** "postproc" in ASCII: one advisory lock serializes all post-processing (see lockPostProcessing). */
+const POST_PROCESS_LOCK_KEY = 0x706f737470726f63n;
+
+/** sync_log change types that mean the entity's mirrored data (row, links or liveness) changed. */
+export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'revived'] as const;
+
+/**
+ * Steps delete and re-insert derived rows, so two overlapping runs would collide on primary keys,
+ * and the stale marks the inheritance steps leave in entity_counts must not be lost to a
+ * concurrent counts step deleting those rows. Post-processing is short; serialize it.
+ */
+export async function lockPostProcessing(tx: TransactionSql): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${POST_PROCESS_LOCK_KEY.toString()}::bigint)`;
+}
+
+/**
+ * pp_changed: the (entity_type, entity_id, change_type, changed_fields) rows of one run, from
+ * sync_log (indexed on run_id). Run-wide rows (entity_id NULL) say nothing about which entity changed.
+ */
+export async function loadRunChanges(tx: TransactionSql, runId: string): Promise<number> {
+  await tx`
+    create temp table pp_changed (
+      entity_type text not null,
+      entity_id bigint not null,
+      change_type text not null,
+      changed_fields text[]
+    ) on commit drop`;
+  const inserted = await tx`
+    insert into pp_changed (entity_type, entity_id, change_type, changed_fields)
+    select entity_type, entity_id, change_type, changed_fields
+    from sync_log
+    where run_id = ${runId}
+      and entity_id is not null
+      and change_type in ('created', 'updated', 'deleted', 'revived')`;
+  await tx`analyze pp_changed`;
+  return inserted.count;
+}
+
+/** `select entity_id from pp_changed where entity_type = …` as a fragment for `x in (…)`. */
+export function changedIds(tx: TransactionSql, entityType: string): Fragment {
+  return tx`select entity_id from pp_changed where entity_type = ${entityType}`;
+}
+
+/** A temp table of subject ids (images or scenes) the step recomputes. Returns its row count. */
+export async function createSubjectTable(tx: TransactionSql, name: string, fill: Fragment): Promise<number> {
+  await tx`create temp table ${tx(name)} (id bigint primary key) on commit drop`;
+  const inserted = await tx`insert into ${tx(name)} (id) ${fill} on conflict do nothing`;
+  await tx`analyze ${tx(name)}`;
+  return inserted.count;
+}
+
+/**
+ * Before a step deletes the derived rows of its subjects, it copies the (entity_type, entity_id,
+ * subject_id) links those rows express into pp_links_before. Counts are recomputed by a later
+ * step in a later transaction, by which time the old rows are gone; markStaleCounts hands the
+ * entities whose links changed over to it (see there).
+ */
+export async function captureLinksBefore(tx: TransactionSql, links: Fragment): Promise<void> {
+  await tx`
+    create temp table pp_links_before (
+      entity_type text not null,
+      entity_id bigint not null,
+      subject_id bigint not null
+    ) on commit drop`;
+  await tx`insert into pp_links_before (entity_type, entity_id, subject_id) ${links}`;
+}
+
+/**
+ * Marks the entity_counts rows of entities that gained or lost a link (the symmetric difference of
+ * the links before and after the recompute) with computed_at = '-infinity'. That timestamp is the
+ * hand-over to the entity-counts step, which recomputes every marked row in its next run (any run:
+ * a mark left by an interrupted run is picked up by the next one) and so never needs the old rows.
+ * Counts themselves stay as they were until then, so readers never see a missing row.
+ * Entities without a row need no mark: they are deleted, never counted, or changed in the run
+ * themselves (and then counted as such).
+ */
+export async function markStaleCounts(tx: TransactionSql, linksAfter: Fragment): Promise<number> {
+  const marked = await tx`
+    with after_links as (${linksAfter}),
+    changed_links as (
+      (select entity_type, entity_id, subject_id from pp_links_before
+       except
+       select entity_type, entity_id, subject_id from after_links)
+      union
+      (select entity_type, entity_id, subject_id from after_links
+       except
+       select entity_type, entity_id, subject_id from pp_links_before)
+    )
+    update entity_counts ec
+    set computed_at = '-infinity'
+    from (select distinct entity_type, entity_id from changed_links) c
+    where ec.entity_type = c.entity_type
+      and ec.entity_id = c.entity_id
+      and ec.computed_at <> '-infinity'`;
+  return marked.count;
+}
+
+/** An empty fragment, or the fragment when the scope is a run: SQL shared by both scopes. */
+export function onlyInRun(isRun: boolean, tx: TransactionSql, fragment: Fragment): Fragment {
+  return isRun ? fragment : tx``;
+}
+
+export function elapsedMs(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}

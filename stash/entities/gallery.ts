@@ -1,0 +1,76 @@
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
+import { z } from 'zod';
+import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
+import { type EntitySpec, mapper } from './spec.js';
+
+const rawGallery = z.object({
+  ...stamps,
+  title: optionalText,
+  code: optionalText,
+  date: stashDate,
+  details: optionalText,
+  photographer: optionalText,
+  rating100: optionalInt,
+  organized: z.boolean(),
+  urls: stringList,
+  studio: optionalIdRef,
+  performers: idRefs,
+  tags: idRefs,
+  image_count: z.number().int(),
+});
+
+export const gallerySpec: EntitySpec = {
+  type: 'gallery',
+  queryField: 'findGalleries',
+  listField: 'galleries',
+  filterArgument: 'gallery_filter',
+  filterInputType: 'GalleryFilterType',
+  table: 'galleries',
+  paging: 'id',
+  // A gallery's scenes are the scene's own link (scene_galleries), synced from the scene side.
+  selection: `id title code date details photographer rating100 organized urls studio { id } performers { id } tags { id } image_count created_at updated_at`,
+  columns: [
+    { name: 'title', type: 'text' },
+    { name: 'code', type: 'text' },
+    { name: 'date', type: 'date' },
+    { name: 'details', type: 'text' },
+    { name: 'photographer', type: 'text' },
+    { name: 'rating100', type: 'integer' },
+    { name: 'organized', type: 'boolean' },
+    { name: 'urls', type: 'text[]' },
+    { name: 'studio_id', type: 'bigint' },
+    { name: 'image_count', type: 'integer' },
+  ],
+  links: [
+    {
+      name: 'performers',
+      table: 'gallery_performers',
+      ownerColumn: 'gallery_id',
+      targetColumn: 'performer_id',
+      targetType: 'performer',
+    },
+    { name: 'tags', table: 'gallery_tags', ownerColumn: 'gallery_id', targetColumn: 'tag_id', targetType: 'tag' },
+  ],
+  dependsOn: ENTITY_DEPENDENCIES.gallery,
+  map: mapper(rawGallery, (raw) => ({
+    id: raw.id,
+    updatedAtRaw: raw.updated_at,
+    row: {
+      title: raw.title,
+      code: raw.code,
+      date: raw.date,
+      details: raw.details,
+      photographer: raw.photographer,
+      rating100: raw.rating100,
+      organized: raw.organized,
+      urls: raw.urls,
+      studio_id: raw.studio ?? null,
+      image_count: raw.image_count,
+      ...stampColumns(raw),
+    },
+    links: {
+      performers: raw.performers.map((target) => ({ target })),
+      tags: raw.tags.map((target) => ({ target })),
+    },
+  })),
+};

@@ -1,0 +1,107 @@
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
+import { z } from 'zod';
+import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
+import { type EntitySpec, mapper } from './spec.js';
+
+// visual_files is a union (ImageFile | VideoFile); both carry these fields.
+const rawVisualFile = z.object({
+  path: z.string(),
+  size: z.number(),
+  width: z.number().int(),
+  height: z.number().int(),
+  format: z.string(),
+});
+
+const rawImage = z.object({
+  ...stamps,
+  title: optionalText,
+  code: optionalText,
+  date: stashDate,
+  details: optionalText,
+  photographer: optionalText,
+  rating100: optionalInt,
+  organized: z.boolean(),
+  o_counter: optionalInt,
+  urls: stringList,
+  studio: optionalIdRef,
+  performers: idRefs,
+  tags: idRefs,
+  galleries: idRefs,
+  visual_files: z.array(rawVisualFile),
+});
+
+export const imageSpec: EntitySpec = {
+  type: 'image',
+  queryField: 'findImages',
+  listField: 'images',
+  filterArgument: 'image_filter',
+  filterInputType: 'ImageFilterType',
+  table: 'images',
+  paging: 'id',
+  selection: `id title code date details photographer rating100 organized o_counter urls studio { id } performers { id } tags { id } galleries { id } visual_files { ... on ImageFile { path size width height format } ... on VideoFile { path size width height format } } created_at updated_at`,
+  columns: [
+    { name: 'title', type: 'text' },
+    { name: 'code', type: 'text' },
+    { name: 'date', type: 'date' },
+    { name: 'details', type: 'text' },
+    { name: 'photographer', type: 'text' },
+    { name: 'studio_id', type: 'bigint' },
+    { name: 'rating100', type: 'integer' },
+    { name: 'organized', type: 'boolean' },
+    { name: 'o_counter', type: 'integer' },
+    { name: 'urls', type: 'text[]' },
+    { name: 'width', type: 'integer' },
+    { name: 'height', type: 'integer' },
+    { name: 'filesize', type: 'bigint' },
+    { name: 'format', type: 'text' },
+    { name: 'path', type: 'text' },
+  ],
+  links: [
+    {
+      name: 'galleries',
+      table: 'image_galleries',
+      ownerColumn: 'image_id',
+      targetColumn: 'gallery_id',
+      targetType: 'gallery',
+    },
+    {
+      name: 'performers',
+      table: 'image_performers',
+      ownerColumn: 'image_id',
+      targetColumn: 'performer_id',
+      targetType: 'performer',
+    },
+    { name: 'tags', table: 'image_tags', ownerColumn: 'image_id', targetColumn: 'tag_id', targetType: 'tag' },
+  ],
+  dependsOn: ENTITY_DEPENDENCIES.image,
+  map: mapper(rawImage, (raw) => {
+    const file = raw.visual_files[0];
+    return {
+      id: raw.id,
+      updatedAtRaw: raw.updated_at,
+      row: {
+        title: raw.title,
+        code: raw.code,
+        date: raw.date,
+        details: raw.details,
+        photographer: raw.photographer,
+        studio_id: raw.studio ?? null,
+        rating100: raw.rating100,
+        organized: raw.organized,
+        o_counter: raw.o_counter ?? 0,
+        urls: raw.urls,
+        width: file?.width ?? null,
+        height: file?.height ?? null,
+        filesize: file?.size ?? null,
+        format: file?.format ?? null,
+        path: file?.path ?? null,
+        ...stampColumns(raw),
+      },
+      links: {
+        galleries: raw.galleries.map((target) => ({ target })),
+        performers: raw.performers.map((target) => ({ target })),
+        tags: raw.tags.map((target) => ({ target })),
+      },
+    };
+  }),
+};

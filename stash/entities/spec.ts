@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { EntityType } from '../entity-types.js';
+
+/** Postgres column types the generic upsert and diff understand. */
+export type ColumnType = 'text' | 'bigint' | 'integer' | 'double' | 'boolean' | 'date' | 'timestamptz' | 'text[]';
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+/** One own-link table of an entity: rows (owner id, target id, extra columns). */
+export interface LinkSpec {
+  /** Name of the link in the entity's mapped form and in changed_fields (e.g. 'tags'). */
+  name: string;
+  table: string;
+  ownerColumn: string;
+  targetColumn: string;
+  targetType: EntityType;
+  extraColumns?: ColumnSpec[];
+}
+
+export type ColumnValue = string | number | boolean | null | string[];
+export type LinkRow = { target: number } & Record<string, ColumnValue>;
+
+/** An entity as the mirror stores it: its row (without bookkeeping columns) and its own links. */
+export interface MappedEntity {
+  id: number;
+  updatedAtRaw: string;
+  row: Record<string, ColumnValue>;
+  links: Record<string, LinkRow[]>;
+}
+
+/**
+ * Everything the generic pipeline needs to know about one Stash entity type. Adding an eighth
+ * type means one more spec and a migration; the page loop, upsert, diff and log are shared.
+ */
+export interface EntitySpec {
+  type: EntityType;
+  /** Query root field (findScenes) and the list field in its result (scenes). */
+  queryField: string;
+  listField: string;
+  /** Argument name and GraphQL input type of the type-specific filter. */
+  filterArgument: string;
+  filterInputType: string;
+  table: string;
+  /** Stash offers an `id` IntCriterion only on scenes, images and galleries: keyset paging by id. */
+  paging: 'id' | 'updated_at';
+  /** GraphQL selection set for one entity. */
+  selection: string;
+  columns: ColumnSpec[];
+  links: LinkSpec[];
+  /** Types whose entities this type links to (the sync order follows these). */
+  dependsOn: readonly EntityType[];
+  /** Validates and maps one raw GraphQL object; throws (with a readable message) on bad data. */
+  map(raw: unknown): MappedEntity;
+}
+
+/** Builds a spec's `map` from a zod schema of the raw object and a mapping function. */
+export function mapper<S extends z.ZodType>(
+  schema: S,
+  toEntity: (raw: z.output<S>) => MappedEntity,
+): (raw: unknown) => MappedEntity {
+  return (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : 'entity';
+      throw new EntityMappingError(`${where}: ${issue?.message ?? 'invalid'}`);
+    }
+    return toEntity(parsed.data);
+  };
+}
+
+export class EntityMappingError extends Error {
+  override readonly name = 'EntityMappingError';
+}
+
+/** The bookkeeping columns every entity table has, set by the pipeline (not by specs). */
+export const STAMP_COLUMNS: ColumnSpec[] = [
+  { name: 'stash_created_at', type: 'timestamptz' },
+  { name: 'stash_updated_at', type: 'timestamptz' },
+  { name: 'stash_updated_at_raw', type: 'text' },
+];

@@ -1,0 +1,37 @@
+/**
+ * Errors from talking to Stash, split by whether retrying can help. Activities turn the
+ * non-retryable ones into non-retryable Temporal failures; the class name is the failure type.
+ * Messages never carry the API key or response bodies.
+ */
+export class StashError extends Error {
+  readonly retryable: boolean = true;
+}
+
+/** Network failures, 5xx, timeouts, truncated or unparseable bodies: worth retrying. */
+export class StashUnavailableError extends StashError {
+  override readonly name = 'StashUnavailableError';
+}
+
+/** 401/403: the API key is missing or wrong. Retrying will not fix it. */
+export class StashAuthError extends StashError {
+  override readonly name = 'StashAuthError';
+  override readonly retryable = false;
+}
+
+/** Stash rejected our query (422 GRAPHQL_VALIDATION_FAILED): a version mismatch or our bug. */
+export class StashQueryError extends StashError {
+  override readonly name = 'StashQueryError';
+  override readonly retryable = false;
+}
+
+/** An `ids` query named an entity that no longer exists: the whole query fails in Stash. */
+export class StashNotFoundError extends StashError {
+  override readonly name = 'StashNotFoundError';
+  override readonly retryable = false;
+  constructor(
+    message: string,
+    readonly missingId: number | null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,202 @@
+import type { StashClient, StashRequestOptions } from './client.js';
+import type { PageCursor } from './cursor.js';
+import type { EntitySpec } from './entities/index.js';
+import { StashNotFoundError } from './errors.js';
+import { byIdsQuery, countQuery, idsQuery, pageQuery } from './queries.js';
+import { LEXICAL_MAX_TIMESTAMP } from './timestamps.js';
+
+type ListResult = { count: number } & Record<string, unknown[]>;
+type IdRow = { id: string; updated_at: string };
+
+export interface FetchedPage {
+  /** Raw GraphQL objects, mapped (and validated) one by one by the caller. */
+  entities: unknown[];
+  next: PageCursor;
+  done: boolean;
+  requests: number;
+}
+
+const atOrAfter = (since: string) => ({ value: since, value2: LEXICAL_MAX_TIMESTAMP, modifier: 'BETWEEN' });
+
+function rawUpdatedAt(entity: unknown): string {
+  const value = (entity as { updated_at?: unknown } | null)?.updated_at;
+  return typeof value === 'string' ? value : '';
+}
+
+function rawId(entity: unknown): number {
+  const value = Number((entity as { id?: unknown } | null)?.id);
+  return Number.isFinite(value) ? value : 0;
+}
+
+async function list(
+  client: StashClient,
+  spec: EntitySpec,
+  query: string,
+  variables: Record<string, unknown>,
+  options: StashRequestOptions,
+): Promise<{ count: number; rows: unknown[] }> {
+  const data = await client.request<Record<string, ListResult>>(query, variables, options);
+  const result = data[spec.queryField];
+  return { count: result?.count ?? 0, rows: (result?.[spec.listField] as unknown[] | undefined) ?? [] };
+}
+
+/** Fetches the next page of a keyset walk (see cursor.ts); never uses OFFSET paging. */
+export async function fetchPage(
+  client: StashClient,
+  spec: EntitySpec,
+  cursor: PageCursor,
+  pageSize: number,
+  options: StashRequestOptions = {},
+): Promise<FetchedPage> {
+  const query = pageQuery(spec);
+  if (cursor.kind === 'id') {
+    const filter: Record<string, unknown> = { id: { value: cursor.afterId, modifier: 'GREATER_THAN' } };
+    if (cursor.since) filter.updated_at = atOrAfter(cursor.since);
+    const { rows } = await list(
+      client,
+      spec,
+      query,
+      { filter: { page: 1, per_page: pageSize, sort: 'id', direction: 'ASC' }, entity_filter: filter },
+      options,
+    );
+    const lastId = rows.reduce<number>((max, row) => Math.max(max, rawId(row)), cursor.afterId);
+    return { entities: rows, next: { ...cursor, afterId: lastId }, done: rows.length < pageSize, requests: 1 };
+  }
+
+  const filter: Record<string, unknown> = {};
+  if (cursor.after !== null) filter.updated_at = { value: cursor.after, modifier: 'GREATER_THAN' };
+  else if (cursor.since) filter.updated_at = atOrAfter(cursor.since);
+  const { rows } = await list(
+    client,
+    spec,
+    query,
+    { filter: { page: 1, per_page: pageSize, sort: 'updated_at', direction: 'ASC' }, entity_filter: filter },
+    options,
+  );
+  if (rows.length < pageSize) {
+    const newest = rows.reduce<string | null>((max, row) => {
+      const raw = rawUpdatedAt(row);
+      return max === null || raw > max ? raw : max;
+    }, cursor.after);
+    return { entities: rows, next: { ...cursor, after: newest }, done: true, requests: 1 };
+  }
+  // The page may end inside a second whose other rows Stash would order arbitrarily: keep the
+  // rows before that second and read the whole second in one request.
+  const boundary = rawUpdatedAt(rows[rows.length - 1]);
+  const before = rows.filter((row) => rawUpdatedAt(row) < boundary);
+  const { rows: wholeSecond } = await list(
+    client,
+    spec,
+    query,
+    { filter: { page: 1, per_page: -1 }, entity_filter: { updated_at: { value: boundary, modifier: 'EQUALS' } } },
+    options,
+  );
+  return {
+    entities: [...before, ...wholeSecond],
+    next: { ...cursor, after: boundary },
+    done: false,
+    requests: 2,
+  };
+}
+
+/**
+ * Entities by id, surviving ids deleted in the meantime: Stash fails the whole query on one
+ * missing id, so that id is set aside and the rest asked again.
+ */
+export async function fetchByIds(
+  client: StashClient,
+  spec: EntitySpec,
+  ids: number[],
+  options: StashRequestOptions = {},
+): Promise<{ entities: unknown[]; missing: number[]; requests: number }> {
+  let remaining = [...new Set(ids)];
+  const missing: number[] = [];
+  let requests = 0;
+  while (remaining.length > 0) {
+    try {
+      requests += 1;
+      const data = await client.request<Record<string, Record<string, unknown[]>>>(
+        byIdsQuery(spec),
+        { ids: remaining.map(String) },
+        options,
+      );
+      return { entities: data[spec.queryField]?.[spec.listField] ?? [], missing, requests };
+    } catch (error) {
+      if (!(error instanceof StashNotFoundError)) throw error;
+      const gone = error.missingId;
+      if (gone === null || !remaining.includes(gone)) throw error;
+      missing.push(gone);
+      remaining = remaining.filter((id) => id !== gone);
+    }
+  }
+  return { entities: [], missing, requests };
+}
+
+/** How many entities match a filter, without fetching any (per_page 0). */
+export async function countEntities(
+  client: StashClient,
+  spec: EntitySpec,
+  entityFilter: Record<string, unknown> = {},
+  options: StashRequestOptions = {},
+): Promise<number> {
+  const data = await client.request<Record<string, { count: number }>>(
+    countQuery(spec),
+    { entity_filter: entityFilter },
+    options,
+  );
+  return data[spec.queryField]?.count ?? 0;
+}
+
+/** The lexically newest updated_at string Stash has for a type (null when it has none). */
+export async function newestUpdatedAt(
+  client: StashClient,
+  spec: EntitySpec,
+  options: StashRequestOptions = {},
+): Promise<string | null> {
+  const { rows } = await list(
+    client,
+    spec,
+    idsQuery(spec),
+    { filter: { page: 1, per_page: 1, sort: 'updated_at', direction: 'DESC' }, entity_filter: {} },
+    options,
+  );
+  const raw = rows[0] ? rawUpdatedAt(rows[0]) : '';
+  return raw === '' ? null : raw;
+}
+
+/**
+ * Every id Stash has for a type. Keyset by id where Stash allows it; otherwise one request for
+ * all ids (a single snapshot cannot skip or repeat rows, and ids alone are small).
+ */
+export async function scanIds(
+  client: StashClient,
+  spec: EntitySpec,
+  options: StashRequestOptions & { batchSize?: number; onBatch?: () => void } = {},
+): Promise<{ ids: number[]; requests: number }> {
+  const query = idsQuery(spec);
+  if (spec.paging !== 'id') {
+    const { rows } = await list(client, spec, query, { filter: { page: 1, per_page: -1 }, entity_filter: {} }, options);
+    return { ids: (rows as IdRow[]).map(rawId), requests: 1 };
+  }
+  const batchSize = options.batchSize ?? 10_000;
+  const ids: number[] = [];
+  let afterId = 0;
+  let requests = 0;
+  for (;;) {
+    requests += 1;
+    const { rows } = await list(
+      client,
+      spec,
+      query,
+      {
+        filter: { page: 1, per_page: batchSize, sort: 'id', direction: 'ASC' },
+        entity_filter: { id: { value: afterId, modifier: 'GREATER_THAN' } },
+      },
+      options,
+    );
+    for (const row of rows) ids.push(rawId(row));
+    options.onBatch?.();
+    if (rows.length < batchSize) return { ids, requests };
+    afterId = rawId(rows[rows.length - 1]);
+  }
+}

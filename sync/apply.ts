@@ -1,0 +1,89 @@
+import { addRunCounts, type EntityCounts, type LogEntry, type SyncType, writeLog } from '../db/bookkeeping.js';
+import type { TransactionSql } from '../db/client.js';
+import { applyEntities, softDelete } from '../db/entity-store.js';
+import type { EntitySpec, MappedEntity } from '../stash/entities/spec.js';
+
+export interface MappedBatch {
+  mapped: MappedEntity[];
+  failures: LogEntry[];
+  fetched: number;
+}
+
+/** Maps raw GraphQL objects one by one: a bad entity becomes a `failed` log entry, the rest go on. */
+export function mapBatch(spec: EntitySpec, raws: unknown[]): MappedBatch {
+  const mapped: MappedEntity[] = [];
+  const failures: LogEntry[] = [];
+  for (const raw of raws) {
+    try {
+      mapped.push(spec.map(raw));
+    } catch (error) {
+      const id = Number((raw as { id?: unknown } | null)?.id);
+      failures.push({
+        entityType: spec.type,
+        entityId: Number.isFinite(id) ? id : null,
+        changeType: 'failed',
+        errorMessage: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return { mapped, failures, fetched: raws.length };
+}
+
+/**
+ * Writes a mapped batch inside the caller's sync transaction: rows, links, sync_log rows for
+ * everything that changed or failed, and the run's counts.
+ */
+export async function applyBatch(
+  tx: TransactionSql,
+  runId: string,
+  syncType: SyncType,
+  spec: EntitySpec,
+  batch: MappedBatch,
+): Promise<EntityCounts> {
+  const outcomes = await applyEntities(tx, spec, batch.mapped);
+  const counts: EntityCounts = {
+    fetched: batch.fetched,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: batch.failures.length,
+    deleted: 0,
+  };
+  const log: LogEntry[] = [...batch.failures];
+  for (const outcome of outcomes) {
+    if (outcome.change === 'unchanged') {
+      counts.unchanged += 1;
+      continue;
+    }
+    if (outcome.change === 'created') counts.created += 1;
+    else counts.updated += 1;
+    log.push({
+      entityType: spec.type,
+      entityId: outcome.id,
+      changeType: outcome.change,
+      changedFields: outcome.change === 'created' ? null : outcome.changedFields,
+    });
+  }
+  await writeLog(tx, runId, syncType, log);
+  await addRunCounts(tx, runId, spec.type, counts);
+  return counts;
+}
+
+/** Soft-deletes vanished entities, logging each and counting them in the run. */
+export async function deleteBatch(
+  tx: TransactionSql,
+  runId: string,
+  syncType: SyncType,
+  spec: EntitySpec,
+  ids: number[],
+): Promise<number> {
+  const deleted = await softDelete(tx, spec, ids);
+  await writeLog(
+    tx,
+    runId,
+    syncType,
+    deleted.map((id) => ({ entityType: spec.type, entityId: id, changeType: 'deleted' as const })),
+  );
+  if (deleted.length > 0) await addRunCounts(tx, runId, spec.type, { deleted: deleted.length });
+  return deleted.length;
+}

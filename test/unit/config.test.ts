@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../config/env.js';
+
+describe('configuration', () => {
+  it('has embedded defaults', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'stash-mirror',
+      PORT: 3000,
+      SYNC_PAGE_SIZE: 500,
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.STASH_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT must be a port number/],
+    ['PORT', '70000', /PORT must be between 0 and 65535/],
+    ['STASH_URL', 'not a url', /STASH_URL must be a URL/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ URL/],
+    ['TEMPORAL_ADDRESS', 'localhost', /TEMPORAL_ADDRESS must be host:port/],
+    ['SYNC_MAX_DELETE_SHARE', '2', /SYNC_MAX_DELETE_SHARE must be between 0 and 1/],
+  ])('names the variable when %s=%s', (name, value, message) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = parseConfig({ STASH_URL: '', API_TOKEN: ' ' });
+    expect(config.STASH_URL).toBeUndefined();
+    expect(config.API_TOKEN).toBeUndefined();
+  });
+});

@@ -1,0 +1,28 @@
+import { defineQuery } from '@temporalio/workflow';
+import type { EntityType } from '../stash/entity-types.js';
+
+export interface TypeProgress {
+  phase: 'pending' | 'walk' | 'catchup' | 'done';
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  deleted: number;
+}
+
+export interface SyncProgress {
+  runId: string;
+  syncType: string;
+  phase: 'starting' | 'entities' | 'reconcile' | 'repair' | 'postprocess' | 'completed';
+  /** Types being synced right now. */
+  activeTypes: EntityType[];
+  types: Partial<Record<EntityType, TypeProgress>>;
+  pagesThisExecution: number;
+  continuedAsNew: number;
+  errors: string[];
+}
+
+/** Live progress of a running sync (answers only while a worker polls; sync_runs has it too). */
+export const progressQuery = defineQuery<SyncProgress>('progress');

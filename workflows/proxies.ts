@@ -1,0 +1,27 @@
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+
+// Mirrors activities/index.ts NON_RETRYABLE_ERROR_TYPES (workflow code may not import it).
+const nonRetryableErrorTypes = ['StashAuthError', 'StashQueryError', 'MassDeletionRefusedError', 'EntityMappingError'];
+
+/** Page-sized work: a page is seconds; a stuck Stash is noticed by the heartbeat timeout. */
+export const pageActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+});
+
+/** Id scans and post-processing over a large library can take longer. */
+export const longActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/** Bookkeeping must land even when Postgres blips: retried for a long while. */
+export const bookkeepingActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 30 },
+});
