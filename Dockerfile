@@ -10,7 +10,9 @@ WORKDIR /app
 # Go here and only prints a notice: the image talks to a real Temporal server, never the dev server.
 COPY package.json package-lock.json ./
 COPY scripts/install-temporal.sh ./scripts/install-temporal.sh
-RUN npm ci --omit=dev --no-audit --no-fund \
+# `npm install` is the fallback for a lock file written where the registry had no other-platform
+# optional packages (npm ci then calls it "out of sync"); it resolves the same versions.
+RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) \
     && npm cache clean --force
 
 COPY . .

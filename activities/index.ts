@@ -1,12 +1,31 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { pruneLog, recordRunEnd, recordRunStart, type RunRecord, type RunStatus, type SyncType } from '../db/bookkeeping.js';
+import {
+  pruneLog,
+  type RunRecord,
+  type RunStatus,
+  recordRunEnd,
+  recordRunStart,
+  type SyncType,
+} from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
-import { POST_PROCESS_STEPS, type PostProcessScope, runPostProcessStep, type StepResult } from '../db/postprocess/steps.js';
+import {
+  POST_PROCESS_STEPS,
+  type PostProcessScope,
+  runPostProcessStep,
+  type StepResult,
+} from '../db/postprocess/steps.js';
 import type { EntityType } from '../stash/entity-types.js';
 import type { SyncContext, WorkSignals } from '../sync/context.js';
 import { type ReconcileResult, reconcileType, repairLinks } from '../sync/reconcile.js';
-import { finishTypeSync, type PageResult, type PrepareInput, prepareTypeSync, syncPage, type TypeSyncState } from '../sync/type-sync.js';
+import {
+  finishTypeSync,
+  type PageResult,
+  type PrepareInput,
+  prepareTypeSync,
+  syncPage,
+  type TypeSyncState,
+} from '../sync/type-sync.js';
 
 export interface ActivityDependencies extends SyncContext {
   logRetentionDays: number;
@@ -49,7 +68,11 @@ export function createActivities(deps: ActivityDependencies) {
       await withSyncTransaction(deps.sql, (tx) => recordRunStart(tx, run));
     },
 
-    async recordRunEnd(input: { runId: string; status: Exclude<RunStatus, 'running'>; error: string | null }): Promise<void> {
+    async recordRunEnd(input: {
+      runId: string;
+      status: Exclude<RunStatus, 'running'>;
+      error: string | null;
+    }): Promise<void> {
       await withSyncTransaction(deps.sql, (tx) => recordRunEnd(tx, input.runId, input.status, input.error));
     },
 
@@ -65,7 +88,11 @@ export function createActivities(deps: ActivityDependencies) {
       await finishTypeSync(deps, state);
     },
 
-    async reconcileType(input: { runId: string; syncType: SyncType; entityType: EntityType }): Promise<ReconcileResult> {
+    async reconcileType(input: {
+      runId: string;
+      syncType: SyncType;
+      entityType: EntityType;
+    }): Promise<ReconcileResult> {
       return withSignals((signals) => reconcileType(deps, input.runId, input.syncType, input.entityType, signals));
     },
 

@@ -8,6 +8,7 @@ export interface ApiDependencies {
   sql: Sql;
   temporal: Client;
   taskQueue: string;
+  workflowId?: string | undefined;
   apiToken?: string | undefined;
   temporalUiUrl?: string | undefined;
 }
@@ -38,7 +39,11 @@ export function createApiApp(deps: ApiDependencies): Hono {
 
   app.post('/api/sync/full', async (c) => {
     try {
-      const started = await startFullSync(deps.temporal, deps.taskQueue, { trigger: 'api' });
+      const started = await startFullSync(
+        deps.temporal,
+        { taskQueue: deps.taskQueue, workflowId: deps.workflowId },
+        { trigger: 'api' },
+      );
       return c.json(
         {
           runId: started.syncRunId,

@@ -29,6 +29,8 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('stash-mirror'),
   TEMPORAL_UI_URL: url.optional(),
+  /** The fixed workflow id that makes syncs one-at-a-time; distinct per mirror sharing a namespace. */
+  SYNC_WORKFLOW_ID: z.string().trim().min(1, 'must not be empty').default('stash-mirror-sync'),
   PORT: z.coerce
     .number({ message: 'must be a port number' })
     .int('must be a port number')

@@ -1,5 +1,5 @@
 import type { EntityType } from '../stash/entity-types.js';
-import type { Sql, TransactionSql } from './client.js';
+import { jsonb, type Sql, type TransactionSql } from './client.js';
 
 type Db = Sql | TransactionSql;
 
@@ -59,12 +59,12 @@ export async function recordRunEnd(
 }
 
 export async function addRunCounts(tx: TransactionSql, runId: string, type: EntityType, delta: Partial<EntityCounts>) {
-  await tx`select sync_runs_add_counts(${runId}, ${type}, ${JSON.stringify(delta)}::jsonb)`;
+  await tx`select sync_runs_add_counts(${runId}, ${type}, ${jsonb(tx, delta)})`;
 }
 
 /** Merges a small object into sync_runs.progress (durable progress for when no worker polls). */
 export async function mergeRunProgress(tx: TransactionSql, runId: string, patch: Record<string, unknown>) {
-  await tx`update sync_runs set progress = progress || ${JSON.stringify(patch)}::jsonb where id = ${runId}`;
+  await tx`update sync_runs set progress = progress || ${jsonb(tx, patch)} where id = ${runId}`;
 }
 
 export interface LogEntry {
@@ -92,12 +92,13 @@ export async function writeLog(tx: TransactionSql, runId: string, syncType: Sync
   await tx`
     insert into sync_log (run_id, entity_type, entity_id, sync_type, change_type, changed_fields, error_message, details)
     select run_id, entity_type, entity_id, sync_type, change_type, changed_fields, error_message, details
-    from jsonb_populate_recordset(null::sync_log, ${JSON.stringify(rows)}::jsonb)`;
+    from jsonb_populate_recordset(null::sync_log, ${jsonb(tx, rows)})`;
 }
 
 /** Deletes sync_log rows older than the retention window; returns how many went. */
 export async function pruneLog(tx: TransactionSql, retentionDays: number): Promise<number> {
-  const rows = await tx`delete from sync_log where created_at < now() - make_interval(days => ${retentionDays}) returning 1`;
+  const rows =
+    await tx`delete from sync_log where created_at < now() - make_interval(days => ${retentionDays}) returning 1`;
   return rows.length;
 }
 
@@ -109,7 +110,7 @@ export async function readResumeCursor<T>(db: Db, type: EntityType, forUpdate = 
 }
 
 export async function writeResumeCursor(tx: TransactionSql, type: EntityType, cursor: unknown): Promise<void> {
-  await tx`update sync_state set resume_cursor = ${cursor === null ? null : JSON.stringify(cursor)}::jsonb, updated_at = now()
+  await tx`update sync_state set resume_cursor = ${cursor === null ? null : jsonb(tx, cursor)}, updated_at = now()
            where entity_type = ${type}`;
 }
 

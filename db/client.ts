@@ -36,3 +36,11 @@ export async function withSyncTransaction<T>(sql: Sql, work: (tx: TransactionSql
     return work(tx);
   })) as T;
 }
+
+/**
+ * A jsonb parameter. postgres.js serializes by the parameter's server-side type, so a value
+ * pre-stringified and cast to jsonb would be encoded twice: hand it the value itself.
+ */
+export function jsonb(db: Sql | TransactionSql, value: unknown): postgres.Parameter {
+  return db.json(value as postgres.JSONValue);
+}

@@ -1,7 +1,7 @@
-import type { EntityType } from '../stash/entity-types.js';
 import type { EntitySpec, MappedEntity } from '../stash/entities/spec.js';
 import { STAMP_COLUMNS } from '../stash/entities/spec.js';
-import type { Sql, TransactionSql } from './client.js';
+import type { EntityType } from '../stash/entity-types.js';
+import { jsonb, type Sql, type TransactionSql } from './client.js';
 import { type ChangeType, diffEntity, type StoredEntity } from './diff.js';
 
 type Db = Sql | TransactionSql;
@@ -44,7 +44,11 @@ export interface EntityOutcome {
  * each link table one delete plus one insert for exactly the changed owners. Unchanged entities
  * are not touched (a no-op sync writes nothing). Runs inside the caller's sync transaction.
  */
-export async function applyEntities(tx: TransactionSql, spec: EntitySpec, entities: MappedEntity[]): Promise<EntityOutcome[]> {
+export async function applyEntities(
+  tx: TransactionSql,
+  spec: EntitySpec,
+  entities: MappedEntity[],
+): Promise<EntityOutcome[]> {
   const unique = new Map<number, MappedEntity>();
   for (const entity of entities) unique.set(entity.id, entity); // the later copy of a row read twice wins
   const stored = await loadStored(tx, spec, [...unique.keys()]);
@@ -67,7 +71,7 @@ export async function applyEntities(tx: TransactionSql, spec: EntitySpec, entiti
     `insert into ${ident(spec.table)} (${columns.map(ident).join(', ')})
      select ${columns.map(ident).join(', ')} from jsonb_populate_recordset(null::${ident(spec.table)}, $1::jsonb)
      on conflict (id) do update set ${updates}, synced_at = now(), deleted_at = null`,
-    [JSON.stringify(payload)],
+    [jsonb(tx, payload)],
   );
 
   const changedIds = changed.map((entity) => entity.id);
@@ -81,13 +85,15 @@ export async function applyEntities(tx: TransactionSql, spec: EntitySpec, entiti
         return out;
       }),
     );
-    await tx.unsafe(`delete from ${ident(link.table)} where ${ident(link.ownerColumn)} = any($1::bigint[])`, [changedIds]);
+    await tx.unsafe(`delete from ${ident(link.table)} where ${ident(link.ownerColumn)} = any($1::bigint[])`, [
+      changedIds,
+    ]);
     if (linkRows.length > 0) {
       await tx.unsafe(
         `insert into ${ident(link.table)} (${linkColumns.map(ident).join(', ')})
          select ${linkColumns.map(ident).join(', ')} from jsonb_populate_recordset(null::${ident(link.table)}, $1::jsonb)
          on conflict do nothing`,
-        [JSON.stringify(linkRows)],
+        [jsonb(tx, linkRows)],
       );
     }
   }
@@ -126,7 +132,10 @@ export async function ownersLinkingTo(
   for (const spec of specs) {
     const queries: string[] = spec.links
       .filter((link) => link.targetType === targetType)
-      .map((link) => `select ${ident(link.ownerColumn)} as id from ${ident(link.table)} where ${ident(link.targetColumn)} = any($1::bigint[])`);
+      .map(
+        (link) =>
+          `select ${ident(link.ownerColumn)} as id from ${ident(link.table)} where ${ident(link.targetColumn)} = any($1::bigint[])`,
+      );
     for (const column of spec.columns) {
       const reference = REFERENCE_COLUMNS[column.name];
       if (reference === targetType) {

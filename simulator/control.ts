@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { ENTITY_TYPES } from '../stash/entity-types.js';
 import type { SimClock } from './clock.js';
 import type { Corruptions } from './corruptions.js';
+import { libraryCounts } from './describe.js';
 import type { AnyEntity, EntityOf, EntityPatch, EntityType } from './entities.js';
 import type { FaultOptions, Faults } from './faults.js';
 import type { Hooks } from './hooks.js';
-import { libraryCounts } from './describe.js';
 import type { LibraryCounts } from './scales.js';
 import type { RequestStats, StatsRecorder } from './stats.js';
 import type { SceneMergeOptions, Store } from './store.js';
@@ -167,6 +167,7 @@ const afterRequestsAction = z.object({
   n: z.number().int().min(1),
   once: z.boolean().optional(),
   /** One action, or a list run in order, performed when the hook fires. */
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the documented field name of the HTTP hook form.
   then: z.union([z.array(record), record]),
 });
 

@@ -1,8 +1,8 @@
 import {
   type DocumentNode,
   type FieldNode,
-  getNamedType,
   type GraphQLSchema,
+  getNamedType,
   Kind,
   type SelectionSetNode,
   TypeInfo,
@@ -48,7 +48,10 @@ export class Corruptions {
             const parent = typeInfo.getParentType();
             const named = parent ? getNamedType(parent) : null;
             if (!named || !(named.name in TYPE_BY_GRAPHQL)) return undefined;
-            return { ...node, selections: [...node.selections, probe(PROBE_ID, 'id'), probe(PROBE_TYPE, '__typename')] };
+            return {
+              ...node,
+              selections: [...node.selections, probe(PROBE_ID, 'id'), probe(PROBE_TYPE, '__typename')],
+            };
           },
         },
       }),

@@ -252,7 +252,8 @@ function generateScenes(
     const bitRate = rng.int(1_000_000, 20_000_000);
     const format = rng.pick(VIDEO_FORMATS);
     const studioId = counts.studios > 0 && rng.chance(0.8) ? rng.int(1, counts.studios) : null;
-    const galleryIds = counts.galleries > 0 && rng.chance(0.2) ? rng.distinctInts(rng.int(1, 2), 1, counts.galleries) : [];
+    const galleryIds =
+      counts.galleries > 0 && rng.chance(0.2) ? rng.distinctInts(rng.int(1, 2), 1, counts.galleries) : [];
     const groupIds = counts.groups > 0 && rng.chance(0.12) ? rng.distinctInts(rng.int(1, 2), 1, counts.groups) : [];
     const fileId = fileIds.next++;
     const scene: SimScene = {
@@ -261,7 +262,9 @@ function generateScenes(
       updated_at: stamps.updated[id - 1] as string,
       title,
       code: rng.chance(0.15) ? `SC-${rng.int(10_000, 99_999)}` : null,
-      details: rng.chance(0.4) ? `A ${rng.pick(ADJECTIVES).toLowerCase()} scene by the ${rng.pick(NOUNS).toLowerCase()}.` : null,
+      details: rng.chance(0.4)
+        ? `A ${rng.pick(ADJECTIVES).toLowerCase()} scene by the ${rng.pick(NOUNS).toLowerCase()}.`
+        : null,
       director: rng.chance(0.2) ? `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}` : null,
       urls: rng.chance(0.5) ? [`https://example.com/scenes/${id}`] : [],
       date: rng.chance(0.7) ? formatDate(startMs + rng.next() * (endMs - startMs)) : null,
@@ -271,7 +274,8 @@ function generateScenes(
       play_count: playCount,
       play_duration: playCount > 0 ? Math.round(rng.next() * duration * playCount * 100) / 100 : 0,
       resume_time: playCount > 0 && rng.chance(0.5) ? Math.round(rng.next() * duration * 100) / 100 : 0,
-      last_played_at: playCount > 0 ? formatter.format(wholeSecond(endMs - rng.next() * (endMs - startMs) * 0.5)) : null,
+      last_played_at:
+        playCount > 0 ? formatter.format(wholeSecond(endMs - rng.next() * (endMs - startMs) * 0.5)) : null,
       interactive: rng.chance(0.05),
       studio_id: studioId,
       performer_ids: someIds(rng, counts.performers, 0.85, 4),
@@ -391,7 +395,12 @@ function uniqueName(base: string, taken: Set<string>): string {
 }
 
 function slug(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'untitled';
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'untitled'
+  );
 }
 
 function pad2(n: number): string {

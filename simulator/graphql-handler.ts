@@ -1,9 +1,9 @@
 import {
   type DocumentNode,
-  execute,
   type ExecutionResult,
+  execute,
   type FieldNode,
-  GraphQLError,
+  type GraphQLError,
   type GraphQLSchema,
   getArgumentValues,
   getOperationAST,
@@ -57,18 +57,14 @@ export function prepareRequest(deps: GraphqlDeps, rawBody: string): PreparedRequ
   if (Array.isArray(body)) return failure(400, 'batched requests are not supported');
   if (body === null || typeof body !== 'object') return failure(400, 'json request body could not be decoded');
   const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
-  if (typeof query !== 'string' || query.trim() === '') return failure(422, 'no operation provided', 'GRAPHQL_VALIDATION_FAILED');
+  if (typeof query !== 'string' || query.trim() === '')
+    return failure(422, 'no operation provided', 'GRAPHQL_VALIDATION_FAILED');
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) {
     return failure(400, 'variables must be an object');
   }
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch (error) {
-    return failure(422, (error as GraphQLError).message, 'GRAPHQL_PARSE_FAILED');
-  }
-  const errors = validate(deps.schema, document);
-  if (errors.length > 0) return failures(422, errors, 'GRAPHQL_VALIDATION_FAILED');
+  const checked = checkDocument(deps.schema, query);
+  if ('status' in checked) return checked;
+  const { document } = checked;
   const operation = getOperationAST(document, typeof operationName === 'string' ? operationName : null);
   if (!operation) return failure(422, 'operation not found', 'GRAPHQL_VALIDATION_FAILED');
   const rawVariables = (variables ?? {}) as Record<string, unknown>;
@@ -94,10 +90,40 @@ export function prepareRequest(deps: GraphqlDeps, rawBody: string): PreparedRequ
   return { document, operation, variables: rawVariables, rootFields };
 }
 
+// Clients send the same few documents thousands of times; parsing and validating once is what
+// gqlgen's query cache does too.
+const documents = new Map<string, { document: DocumentNode } | JsonReply>();
+let documentsSchema: GraphQLSchema | null = null;
+
+function checkDocument(schema: GraphQLSchema, query: string): { document: DocumentNode } | JsonReply {
+  if (documentsSchema !== schema) {
+    documents.clear();
+    documentsSchema = schema;
+  }
+  const hit = documents.get(query);
+  if (hit) return hit;
+  let checked: { document: DocumentNode } | JsonReply;
+  try {
+    const document = parse(query);
+    const errors = validate(schema, document);
+    checked = errors.length > 0 ? failures(422, errors, 'GRAPHQL_VALIDATION_FAILED') : { document };
+  } catch (error) {
+    checked = failure(422, (error as GraphQLError).message, 'GRAPHQL_PARSE_FAILED');
+  }
+  if (documents.size >= 200) documents.delete(documents.keys().next().value as string);
+  documents.set(query, checked);
+  return checked;
+}
+
 export function executePrepared(deps: GraphqlDeps, prepared: PreparedRequest): JsonReply {
   const corrupting = deps.corruptions.active();
   const document = corrupting ? deps.corruptions.instrument(deps.schema, prepared.document) : prepared.document;
-  const context: RequestContext = { store: deps.store, lister: deps.lister, rng: deps.requestRng.fork(), stats: deps.stats };
+  const context: RequestContext = {
+    store: deps.store,
+    lister: deps.lister,
+    rng: deps.requestRng.fork(),
+    stats: deps.stats,
+  };
   const result = execute({
     schema: deps.schema,
     document,

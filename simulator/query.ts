@@ -134,7 +134,11 @@ export class Lister {
     const sorted = this.sorted(type, sort, descending, args, () => collect(ids, lo, hi, predicate, table));
     const count = sorted.rows.length;
     const [from, to] = window(page, count);
-    return { count, rows: pageWithShuffledTies(sorted, from, to, rng) as EntityOf<T>[], matched: () => sorted.rows as EntityOf<T>[] };
+    return {
+      count,
+      rows: pageWithShuffledTies(sorted, from, to, rng) as EntityOf<T>[],
+      matched: () => sorted.rows as EntityOf<T>[],
+    };
   }
 
   private sorted(type: EntityType, sort: SortSpec, descending: boolean, args: ListArgs, rows: () => Row[]): SortedList {
@@ -180,7 +184,8 @@ export class Lister {
  */
 function pageWithShuffledTies(sorted: SortedList, from: number, to: number, rng: Rng): Row[] {
   if (from >= to) return [];
-  const ties = (i: number, j: number): boolean => sorted.primary[i] === sorted.primary[j] && sorted.final[i] === sorted.final[j];
+  const ties = (i: number, j: number): boolean =>
+    sorted.primary[i] === sorted.primary[j] && sorted.final[i] === sorted.final[j];
   let a = from;
   while (a > 0 && ties(a - 1, a)) a--;
   let b = to;
@@ -213,7 +218,10 @@ function window(page: { offset: number; limit: number | null }, count: number): 
  * Peels a top-level contiguous id criterion off the filter so keyset pages (`id > X`) cost a binary
  * search instead of a scan; whatever remains is evaluated row by row.
  */
-function idRange(ids: readonly number[], filter: EntityFilter | null): { lo: number; hi: number; rest: EntityFilter | null } {
+function idRange(
+  ids: readonly number[],
+  filter: EntityFilter | null,
+): { lo: number; hi: number; rest: EntityFilter | null } {
   let lo = 0;
   let hi = ids.length;
   const criterion = filter?.id;
@@ -252,7 +260,9 @@ function compile(type: EntityType, filter: EntityFilter | null, q: string | null
   if (filter) parts.push(compileFilter(filter));
   if (q && q.trim() !== '') {
     const words = q.toLowerCase().split(/\s+/).filter(Boolean);
-    const text = isTitled(type) ? (row: Row) => (row as { title: string | null }).title ?? '' : (row: Row) => (row as { name: string }).name;
+    const text = isTitled(type)
+      ? (row: Row) => (row as { title: string | null }).title ?? ''
+      : (row: Row) => (row as { name: string }).name;
     parts.push((row) => {
       const value = text(row).toLowerCase();
       return words.some((w) => value.includes(w));
@@ -371,12 +381,18 @@ function primaryKey(type: EntityType, name: string, store: Store): ((row: Row) =
       return (row) => {
         const title = (row as { title: string | null }).title;
         if (title !== null) return naturalKey(title);
-        const file = type === 'scene' ? (row as SimScene).files[0] : type === 'image' ? (row as SimImage).visual_files[0] : undefined;
+        const file =
+          type === 'scene'
+            ? (row as SimScene).files[0]
+            : type === 'image'
+              ? (row as SimImage).visual_files[0]
+              : undefined;
         return file ? naturalKey(basename(file.path)) : null;
       };
     case 'name':
       return type === 'tag'
-        ? (row) => naturalKey((row as { sort_name: string | null; name: string }).sort_name ?? (row as { name: string }).name)
+        ? (row) =>
+            naturalKey((row as { sort_name: string | null; name: string }).sort_name ?? (row as { name: string }).name)
         : (row) => naturalKey((row as { name: string }).name);
     default:
       return field(name);
@@ -394,7 +410,9 @@ function finalKey(type: EntityType): (row: Row) => string {
       return title === null ? `\u0000${String(row.id).padStart(20, '0')}` : `\u0001${naturalKey(title)}`;
     };
   }
-  if (type === 'tag') return (row) => naturalKey((row as { sort_name: string | null; name: string }).sort_name ?? (row as { name: string }).name);
+  if (type === 'tag')
+    return (row) =>
+      naturalKey((row as { sort_name: string | null; name: string }).sort_name ?? (row as { name: string }).name);
   return (row) => naturalKey((row as { name: string }).name);
 }
 

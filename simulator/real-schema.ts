@@ -73,13 +73,16 @@ export function schemaSubsetProblems(subset: GraphQLSchema, full: GraphQLSchema)
           continue;
         }
         if (String(field.type) !== String(realField.type)) {
-          problems.push(`field ${type.name}.${field.name} is ${String(field.type)} here but ${String(realField.type)} in the real schema`);
+          problems.push(
+            `field ${type.name}.${field.name} is ${String(field.type)} here but ${String(realField.type)} in the real schema`,
+          );
         }
         compareArgs(`${type.name}.${field.name}`, field, realField, problems);
       }
       const realInterfaces = new Set(real.getInterfaces().map((i) => i.name));
       for (const iface of type.getInterfaces()) {
-        if (!realInterfaces.has(iface.name)) problems.push(`type ${type.name} does not implement ${iface.name} in the real schema`);
+        if (!realInterfaces.has(iface.name))
+          problems.push(`type ${type.name} does not implement ${iface.name} in the real schema`);
       }
     } else if (isInputObjectType(type) && isInputObjectType(real)) {
       const realFields = real.getFields();
@@ -87,7 +90,9 @@ export function schemaSubsetProblems(subset: GraphQLSchema, full: GraphQLSchema)
         const realField = realFields[field.name];
         if (!realField) problems.push(`input field ${type.name}.${field.name} does not exist in the real schema`);
         else if (String(field.type) !== String(realField.type)) {
-          problems.push(`input field ${type.name}.${field.name} is ${String(field.type)} here but ${String(realField.type)} in the real schema`);
+          problems.push(
+            `input field ${type.name}.${field.name} is ${String(field.type)} here but ${String(realField.type)} in the real schema`,
+          );
         }
       }
       const mine = type.getFields();
@@ -99,12 +104,14 @@ export function schemaSubsetProblems(subset: GraphQLSchema, full: GraphQLSchema)
     } else if (isEnumType(type) && isEnumType(real)) {
       const realValues = new Set(real.getValues().map((v) => v.name));
       for (const value of type.getValues()) {
-        if (!realValues.has(value.name)) problems.push(`enum value ${type.name}.${value.name} does not exist in the real schema`);
+        if (!realValues.has(value.name))
+          problems.push(`enum value ${type.name}.${value.name} does not exist in the real schema`);
       }
     } else if (isUnionType(type) && isUnionType(real)) {
       const realMembers = new Set(real.getTypes().map((t) => t.name));
       for (const member of type.getTypes()) {
-        if (!realMembers.has(member.name)) problems.push(`union ${type.name} has no member ${member.name} in the real schema`);
+        if (!realMembers.has(member.name))
+          problems.push(`union ${type.name} has no member ${member.name} in the real schema`);
       }
     }
   }
@@ -112,7 +119,8 @@ export function schemaSubsetProblems(subset: GraphQLSchema, full: GraphQLSchema)
     [subset.getQueryType(), full.getQueryType()],
     [subset.getMutationType(), full.getMutationType()],
   ] as const) {
-    if (root && real && root.name !== real.name) problems.push(`root type ${root.name} is ${real.name} in the real schema`);
+    if (root && real && root.name !== real.name)
+      problems.push(`root type ${root.name} is ${real.name} in the real schema`);
   }
   return problems;
 }
@@ -128,7 +136,9 @@ function compareArgs(
     const realArg = realArgs.get(arg.name);
     if (!realArg) problems.push(`argument ${where}(${arg.name}) does not exist in the real schema`);
     else if (String(arg.type) !== String(realArg.type)) {
-      problems.push(`argument ${where}(${arg.name}) is ${String(arg.type)} here but ${String(realArg.type)} in the real schema`);
+      problems.push(
+        `argument ${where}(${arg.name}) is ${String(arg.type)} here but ${String(realArg.type)} in the real schema`,
+      );
     }
   }
   const mine = new Set(field.args.map((a) => a.name));

@@ -49,11 +49,15 @@ export function simulatorSchema(): GraphQLSchema {
   attach(schema, 'Scene', sceneResolvers());
   attach(schema, 'Image', imageResolvers());
   attach(schema, 'Gallery', galleryResolvers());
-  attach(schema, 'Performer', { tags: (p: SimPerformer, _a, ctx) => many(ctx, 'tag', p.tag_ids), url: (p: SimPerformer) => p.urls[0] ?? null });
+  attach(schema, 'Performer', {
+    tags: (p: SimPerformer, _a, ctx) => many(ctx, 'tag', p.tag_ids),
+    url: (p: SimPerformer) => p.urls[0] ?? null,
+  });
   attach(schema, 'Studio', studioResolvers());
   attach(schema, 'Tag', tagResolvers());
   attach(schema, 'Group', groupResolvers());
-  const fingerprint: Resolver<FileView> = (file, args) => file.fingerprints.find((f) => f.type === args.type)?.value ?? null;
+  const fingerprint: Resolver<FileView> = (file, args) =>
+    file.fingerprints.find((f) => f.type === args.type)?.value ?? null;
   attach(schema, 'VideoFile', { fingerprint });
   attach(schema, 'ImageFile', { fingerprint });
   cached = schema;
@@ -76,7 +80,11 @@ function find(type: EntityType, field: string, listKey: string, filterArg: strin
     const args = rawArgs as FindArgs;
     const legacy = deprecatedIds ? (args[deprecatedIds] as number[] | null | undefined) : null;
     const ids = args.ids && args.ids.length > 0 ? args.ids : legacy && legacy.length > 0 ? legacy : null;
-    const result = ctx.lister.list(type, { filter: args.filter ?? null, entityFilter: (args[filterArg] as EntityFilter | null) ?? null, ids }, ctx.rng);
+    const result = ctx.lister.list(
+      type,
+      { filter: args.filter ?? null, entityFilter: (args[filterArg] as EntityFilter | null) ?? null, ids },
+      ctx.rng,
+    );
     ctx.stats.rows(field, result.rows.length);
     const out: Record<string, unknown> = { count: result.count, [listKey]: result.rows };
     if (type === 'scene') {
@@ -84,7 +92,11 @@ function find(type: EntityType, field: string, listKey: string, filterArg: strin
       out.filesize = () => sum(result.matched() as Iterable<SimScene>, (s) => s.files[0]?.size ?? 0);
     }
     if (type === 'image') {
-      out.megapixels = () => sum(result.matched() as Iterable<SimImage>, (i) => { const f = i.visual_files[0]; return f ? (f.width * f.height) / 1e6 : 0; });
+      out.megapixels = () =>
+        sum(result.matched() as Iterable<SimImage>, (i) => {
+          const f = i.visual_files[0];
+          return f ? (f.width * f.height) / 1e6 : 0;
+        });
       out.filesize = () => sum(result.matched() as Iterable<SimImage>, (i) => i.visual_files[0]?.size ?? 0);
     }
     return out;
@@ -126,7 +138,12 @@ function mutationResolvers(): Record<string, Resolver> {
       return ctx.store.mergeTags(input.source, input.destination);
     },
     sceneMerge: (_root, args, ctx) => {
-      const input = args.input as { source: string[]; destination: string; play_history?: boolean | null; o_history?: boolean | null };
+      const input = args.input as {
+        source: string[];
+        destination: string;
+        play_history?: boolean | null;
+        o_history?: boolean | null;
+      };
       return ctx.store.mergeScenes(input.source, input.destination, {
         playHistory: input.play_history ?? false,
         oHistory: input.o_history ?? false,
@@ -262,7 +279,10 @@ function imageFileView(image: SimImage, file: SimImageFile): SimImageFile & File
 
 function hex(id: number, salt: number, words: number): string {
   let out = '';
-  for (let i = 0; i < words; i++) out += hash32(id, salt + i).toString(16).padStart(8, '0');
+  for (let i = 0; i < words; i++)
+    out += hash32(id, salt + i)
+      .toString(16)
+      .padStart(8, '0');
   return out;
 }
 

@@ -21,6 +21,9 @@ export interface RunningSimulator {
 export async function startSimulatorServer(options: SimulatorServerOptions = {}): Promise<RunningSimulator> {
   const { port, host, ...simulatorOptions } = options;
   const simulator = createSimulator(simulatorOptions);
-  const listening = await simulator.listen({ ...(port === undefined ? {} : { port }), ...(host === undefined ? {} : { host }) });
+  const listening = await simulator.listen({
+    ...(port === undefined ? {} : { port }),
+    ...(host === undefined ? {} : { host }),
+  });
   return { simulator, url: listening.url, summary: describeLibrary(simulator.library), close: listening.close };
 }

@@ -46,7 +46,9 @@ export class StatsRecorder {
     entry.requests++;
     const filter = args.filter as { per_page?: unknown } | null | undefined;
     if (filter?.per_page === 0) entry.countOnly++;
-    const idLists = Object.entries(args).filter(([name, value]) => (name === 'ids' || name.endsWith('_ids')) && Array.isArray(value));
+    const idLists = Object.entries(args).filter(
+      ([name, value]) => (name === 'ids' || name.endsWith('_ids')) && Array.isArray(value),
+    );
     if (idLists.some(([, value]) => (value as unknown[]).length > 0)) entry.byIds++;
     this.stats.recent.push({ field, variables, args });
     if (this.stats.recent.length > RECENT_LIMIT) this.stats.recent.splice(0, this.stats.recent.length - RECENT_LIMIT);

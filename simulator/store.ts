@@ -99,7 +99,11 @@ export class Store {
    * Edits fields and the entity's own links and bumps its updated_at (unless the patch sets
    * updated_at itself, which tests use to build exact timestamp layouts).
    */
-  update<T extends EntityType>(type: T, id: number | string, rawPatch: EntityPatch<T> | Record<string, unknown>): EntityOf<T> {
+  update<T extends EntityType>(
+    type: T,
+    id: number | string,
+    rawPatch: EntityPatch<T> | Record<string, unknown>,
+  ): EntityOf<T> {
     const entity = this.require(type, id);
     const patch = parsePatch(type, rawPatch);
     this.checkLinks(type, entity.id, patch);
@@ -140,7 +144,12 @@ export class Store {
     const lib = this.library;
     switch (type) {
       case 'studio':
-        for (const row of [...lib.scenes.values(), ...lib.images.values(), ...lib.galleries.values(), ...lib.groups.values()]) {
+        for (const row of [
+          ...lib.scenes.values(),
+          ...lib.images.values(),
+          ...lib.galleries.values(),
+          ...lib.groups.values(),
+        ]) {
           if (row.studio_id === gone) row.studio_id = null;
         }
         for (const studio of lib.studios.values()) if (studio.parent_id === gone) studio.parent_id = null;
@@ -163,7 +172,8 @@ export class Store {
         break;
       case 'group':
         for (const scene of lib.scenes.values()) {
-          if (scene.groups.some((g) => g.group_id === gone)) scene.groups = scene.groups.filter((g) => g.group_id !== gone);
+          if (scene.groups.some((g) => g.group_id === gone))
+            scene.groups = scene.groups.filter((g) => g.group_id !== gone);
         }
         for (const group of lib.groups.values()) {
           if (group.containing_groups.some((g) => g.group_id === gone)) {
@@ -225,7 +235,8 @@ export class Store {
       aliases.add(source.name);
       for (const alias of source.aliases) aliases.add(alias);
       // The sources' own parents become the destination's parents.
-      for (const parent of source.parent_ids) if (!isSource.has(parent)) dest.parent_ids = union(dest.parent_ids, [parent]);
+      for (const parent of source.parent_ids)
+        if (!isSource.has(parent)) dest.parent_ids = union(dest.parent_ids, [parent]);
     }
     for (const tag of this.library.tags.values()) {
       const next = relink(tag.parent_ids);
@@ -245,7 +256,11 @@ export class Store {
   }
 
   /** sceneMerge: the destination takes the sources' links and files; the sources are deleted. */
-  mergeScenes(sourceIds: readonly (number | string)[], destinationId: number | string, options: SceneMergeOptions = {}): SimScene {
+  mergeScenes(
+    sourceIds: readonly (number | string)[],
+    destinationId: number | string,
+    options: SceneMergeOptions = {},
+  ): SimScene {
     const dest = this.require('scene', destinationId);
     const sources = sourceIds.map((s) => this.require('scene', s)).filter((s) => s.id !== dest.id);
     for (const source of sources) {
@@ -321,7 +336,8 @@ export class Store {
     }
     const subGroups = new Map<number, SimGroupDescription[]>();
     for (const group of this.library.groups.values()) {
-      for (const link of group.containing_groups) push(subGroups, link.group_id, { group_id: group.id, description: link.description });
+      for (const link of group.containing_groups)
+        push(subGroups, link.group_id, { group_id: group.id, description: link.description });
     }
     this.derived = { version: this.version, tagChildren, studioChildren, subGroups };
     return this.derived;
@@ -338,7 +354,11 @@ export class Store {
     must('performer', p.performer_ids);
     must('gallery', p.gallery_ids);
     must('scene', p.scene_ids);
-    if (Array.isArray(p.groups)) must('group', (p.groups as SimScene['groups']).map((g) => g.group_id));
+    if (Array.isArray(p.groups))
+      must(
+        'group',
+        (p.groups as SimScene['groups']).map((g) => g.group_id),
+      );
     if (type === 'studio' && p.parent_id != null) {
       const parent = p.parent_id as number;
       this.require('studio', parent);

@@ -64,7 +64,7 @@ export function updateTimes(rng: Rng, created: Float64Array, startMs: number, en
     } else {
       u = wholeSecond(c + rng.next() * (endMs - c));
     }
-    out[i] = u < c ? c : u;
+    out[i] = Math.max(u, c);
   }
   return out;
 }

@@ -1,5 +1,5 @@
-import { ENTITY_TYPES } from './entity-types.js';
 import { ENTITY_SPECS, type EntitySpec } from './entities/index.js';
+import { ENTITY_TYPES } from './entity-types.js';
 
 /**
  * Every GraphQL operation the mirror sends, built from the entity specs. All are read-only

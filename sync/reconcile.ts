@@ -1,9 +1,9 @@
 import { deletedInRun, type SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import { liveIds, ownersLinkingTo } from '../db/entity-store.js';
-import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
+import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import { fetchByIds, scanIds } from '../stash/paging.js';
 import { applyBatch, deleteBatch, mapBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';

@@ -11,8 +11,8 @@ import {
 } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import { initialCursor, type PageCursor } from '../stash/cursor.js';
-import type { EntityType } from '../stash/entity-types.js';
 import { specFor } from '../stash/entities/index.js';
+import type { EntityType } from '../stash/entity-types.js';
 import { fetchPage, newestUpdatedAt } from '../stash/paging.js';
 import { lexicalLowerBound, lexicalMax } from '../stash/timestamps.js';
 import { applyBatch, mapBatch } from './apply.js';
@@ -54,7 +54,11 @@ export interface PrepareInput {
  * Starts a type's sync, or resumes the interrupted one of the same sync type where it stopped.
  * Returns the state the workflow keeps (small: a cursor and counts).
  */
-export async function prepareTypeSync(context: SyncContext, input: PrepareInput, signals: WorkSignals): Promise<TypeSyncState> {
+export async function prepareTypeSync(
+  context: SyncContext,
+  input: PrepareInput,
+  signals: WorkSignals,
+): Promise<TypeSyncState> {
   const existing = await readResumeCursor<TypeSyncState>(context.sql, input.entityType);
   if (existing && existing.syncType === input.syncType && existing.phase !== 'done' && sameScope(existing, input)) {
     // Counts restart with the new run; the cursor and pages carry on.
@@ -118,7 +122,8 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
   const next = advance(state, fetched.next, fetched.done);
   return withSyncTransaction(context.sql, async (tx) => {
     const current = await readResumeCursor<TypeSyncState>(tx, state.entityType, true);
-    if (current && current.runId === state.runId && current.seq > state.seq) return { state: current, page: ZERO_COUNTS };
+    if (current && current.runId === state.runId && current.seq > state.seq)
+      return { state: current, page: ZERO_COUNTS };
 
     const page = await applyBatch(tx, state.runId, state.syncType, spec, batch);
     const nextState: TypeSyncState = {

@@ -1,4 +1,10 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/client';
 import type { FullSyncInput, SyncRunSummary } from '../workflows/full-sync.js';
 import { SYNC_WORKFLOW_ID } from './constants.js';
 
@@ -6,6 +12,12 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   taskQueue: string;
+}
+
+/** Where syncs start: the task queue the worker polls and the fixed id of the one running sync. */
+export interface SyncTarget {
+  taskQueue: string;
+  workflowId?: string;
 }
 
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
@@ -33,11 +45,16 @@ export interface StartedSync {
  * Starts a full sync under the fixed workflow id. Conflict policy FAIL makes Temporal refuse a
  * second start atomically, however many callers race.
  */
-export async function startFullSync(client: Client, taskQueue: string, input: FullSyncInput = {}): Promise<StartedSync> {
+export async function startFullSync(
+  client: Client,
+  target: SyncTarget,
+  input: FullSyncInput = {},
+): Promise<StartedSync> {
+  const workflowId = target.workflowId ?? SYNC_WORKFLOW_ID;
   try {
     const handle = await client.workflow.start('fullSyncWorkflow', {
-      taskQueue,
-      workflowId: SYNC_WORKFLOW_ID,
+      taskQueue: target.taskQueue,
+      workflowId,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -53,10 +70,10 @@ export async function startFullSync(client: Client, taskQueue: string, input: Fu
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       const running = await client.workflow
-        .getHandle(SYNC_WORKFLOW_ID)
+        .getHandle(workflowId)
         .describe()
         .catch(() => undefined);
-      throw new SyncAlreadyRunningError(running ? `${SYNC_WORKFLOW_ID}/${running.runId}` : undefined);
+      throw new SyncAlreadyRunningError(running ? `${workflowId}/${running.runId}` : undefined);
     }
     throw error;
   }

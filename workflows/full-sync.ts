@@ -1,6 +1,6 @@
 import {
-  CancellationScope,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { dependencyStages, ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import type { PageResult, TypeSyncState } from '../sync/type-sync.js';
-import { type SyncProgress, progressQuery } from './progress.js';
+import { progressQuery, type SyncProgress } from './progress.js';
 import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
 
 export interface FullSyncInput {

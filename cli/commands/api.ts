@@ -28,6 +28,7 @@ export function registerApi(program: Command): void {
         sql: database.sql,
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: config.SYNC_WORKFLOW_ID,
         apiToken: config.API_TOKEN,
         temporalUiUrl: config.TEMPORAL_UI_URL,
       });

@@ -22,7 +22,9 @@ interface DevOptions {
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('run the whole stack locally: embedded Postgres, Temporal dev server + UI, simulated Stash, worker, API')
+    .description(
+      'run the whole stack locally: embedded Postgres, Temporal dev server + UI, simulated Stash, worker, API',
+    )
     .option('--scale <scale>', 'simulated library size when STASH_URL is unset', 'small')
     .option('--seed <n>', 'simulated library seed', '1')
     .option('--no-initial-sync', 'do not start a full sync when the mirror has never synced')
@@ -101,6 +103,7 @@ export function registerDev(program: Command): void {
         sql: database.sql,
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: config.SYNC_WORKFLOW_ID,
         apiToken: config.API_TOKEN,
         temporalUiUrl: uiUrl ?? undefined,
       });
@@ -111,10 +114,15 @@ export function registerDev(program: Command): void {
       say(`API: http://127.0.0.1:${config.PORT}`);
 
       if (options.initialSync) {
-        const [synced] = await database.sql`select count(*)::int as n from sync_state where last_full_sync_at is not null`;
+        const [synced] =
+          await database.sql`select count(*)::int as n from sync_state where last_full_sync_at is not null`;
         if ((synced?.n ?? 0) === 0) {
           try {
-            const started = await startFullSync(temporal, config.TEMPORAL_TASK_QUEUE, { trigger: 'dev' });
+            const started = await startFullSync(
+              temporal,
+              { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: config.SYNC_WORKFLOW_ID },
+              { trigger: 'dev' },
+            );
             say(`Started the first full sync: ${started.syncRunId}`);
           } catch (error) {
             if (!(error instanceof SyncAlreadyRunningError)) throw error;

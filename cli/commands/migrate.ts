@@ -11,7 +11,9 @@ export function registerMigrate(program: Command): void {
       const database = await openDatabase(config, 'stash-mirror migrate');
       try {
         const { applied } = await migrate(database.url, (line) => process.stdout.write(`${line}\n`));
-        process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied ${applied.length} migration(s)\n`);
+        process.stdout.write(
+          applied.length === 0 ? 'database is up to date\n' : `applied ${applied.length} migration(s)\n`,
+        );
       } finally {
         await database.close();
       }

@@ -21,7 +21,8 @@ export async function startSimulated(options: SimulateOptions) {
   const offset = Number(options.offset);
   if (!Number.isInteger(seed)) fail('--seed must be a whole number', 64);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a port number', 64);
-  if (!Number.isInteger(offset) || Math.abs(offset) > 14 * 60) fail('--offset must be minutes east of UTC (-840..840)', 64);
+  if (!Number.isInteger(offset) || Math.abs(offset) > 14 * 60)
+    fail('--offset must be minutes east of UTC (-840..840)', 64);
   const started = Date.now();
   const simulator = createSimulator({
     seed,

@@ -14,7 +14,9 @@ function print(options: SyncOptions, human: string, summary: Record<string, unkn
 }
 
 export function registerSync(program: Command): void {
-  const sync = program.command('sync').description('start a sync (exit 0 success, 1 failure, 2 another sync is running)');
+  const sync = program
+    .command('sync')
+    .description('start a sync (exit 0 success, 1 failure, 2 another sync is running)');
   sync
     .command('full')
     .description('sync every entity type from Stash, then post-process')
@@ -29,7 +31,11 @@ export function registerSync(program: Command): void {
       });
       let code: number = EXIT.ok;
       try {
-        const started = await startFullSync(client, config.TEMPORAL_TASK_QUEUE, { trigger: 'cli' });
+        const started = await startFullSync(
+          client,
+          { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: config.SYNC_WORKFLOW_ID },
+          { trigger: 'cli' },
+        );
         if (!options.wait) {
           print(options, `started full sync ${started.syncRunId}`, {
             runId: started.syncRunId,
@@ -45,7 +51,11 @@ export function registerSync(program: Command): void {
         } catch (error) {
           const cause = error instanceof WorkflowFailedError ? (error.cause?.cause ?? error.cause) : error;
           const message = cause instanceof Error ? cause.message : String(cause);
-          print(options, `full sync failed: ${message}`, { runId: started.syncRunId, status: 'failed', error: message });
+          print(options, `full sync failed: ${message}`, {
+            runId: started.syncRunId,
+            status: 'failed',
+            error: message,
+          });
           code = EXIT.failed;
         }
       } catch (error) {

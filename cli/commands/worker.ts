@@ -25,7 +25,9 @@ export function registerWorker(program: Command): void {
       onShutdown(async () => {
         worker.shutdown();
       });
-      process.stderr.write(`stash-mirror: worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}\n`);
+      process.stderr.write(
+        `stash-mirror: worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}\n`,
+      );
       try {
         await worker.run();
       } finally {

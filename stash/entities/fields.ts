@@ -36,9 +36,22 @@ export const stashDate = z
     return value;
   });
 
-export const optionalText = z.string().nullable().optional().transform((value) => value ?? null);
-export const optionalInt = z.number().int().nullable().optional().transform((value) => value ?? null);
-export const optionalNumber = z.number().nullable().optional().transform((value) => value ?? null);
+export const optionalText = z
+  .string()
+  .nullable()
+  .optional()
+  .transform((value) => value ?? null);
+export const optionalInt = z
+  .number()
+  .int()
+  .nullable()
+  .optional()
+  .transform((value) => value ?? null);
+export const optionalNumber = z
+  .number()
+  .nullable()
+  .optional()
+  .transform((value) => value ?? null);
 export const stringList = z
   .array(z.string())
   .nullable()

@@ -1,6 +1,16 @@
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { z } from 'zod';
-import { idRef, idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
+import {
+  idRef,
+  idRefs,
+  optionalIdRef,
+  optionalInt,
+  optionalText,
+  stampColumns,
+  stamps,
+  stashDate,
+  stringList,
+} from './fields.js';
 import { type EntitySpec, mapper } from './spec.js';
 
 const rawGroup = z.object({

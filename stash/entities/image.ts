@@ -1,6 +1,15 @@
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { z } from 'zod';
-import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
+import {
+  idRefs,
+  optionalIdRef,
+  optionalInt,
+  optionalText,
+  stampColumns,
+  stamps,
+  stashDate,
+  stringList,
+} from './fields.js';
 import { type EntitySpec, mapper } from './spec.js';
 
 // visual_files is a union (ImageFile | VideoFile); both carry these fields.

@@ -1,8 +1,9 @@
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { z } from 'zod';
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import {
   idRef,
   idRefs,
+  instantIso,
   optionalIdRef,
   optionalInt,
   optionalNumber,
@@ -11,7 +12,6 @@ import {
   stamps,
   stashDate,
   stashTime,
-  instantIso,
   stringList,
 } from './fields.js';
 import { type EntitySpec, mapper } from './spec.js';

@@ -1,5 +1,5 @@
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { z } from 'zod';
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stringList } from './fields.js';
 import { type EntitySpec, mapper } from './spec.js';
 

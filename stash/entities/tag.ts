@@ -1,5 +1,5 @@
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { z } from 'zod';
+import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalText, stampColumns, stamps, stringList } from './fields.js';
 import { type EntitySpec, mapper } from './spec.js';
 
@@ -31,7 +31,9 @@ export const tagSpec: EntitySpec = {
     { name: 'favorite', type: 'boolean' },
     { name: 'ignore_auto_tag', type: 'boolean' },
   ],
-  links: [{ name: 'parents', table: 'tag_parents', ownerColumn: 'child_id', targetColumn: 'parent_id', targetType: 'tag' }],
+  links: [
+    { name: 'parents', table: 'tag_parents', ownerColumn: 'child_id', targetColumn: 'parent_id', targetType: 'tag' },
+  ],
   dependsOn: ENTITY_DEPENDENCIES.tag,
   map: mapper(rawTag, (raw) => ({
     id: raw.id,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyStages, ENTITY_DEPENDENCIES, ENTITY_TYPES } from '../../stash/entity-types.js';
 import { ENTITY_SPECS } from '../../stash/entities/index.js';
 import { EntityMappingError } from '../../stash/entities/spec.js';
+import { dependencyStages, ENTITY_DEPENDENCIES, ENTITY_TYPES } from '../../stash/entity-types.js';
 
 const stamps = { created_at: '2024-01-01T10:00:00+10:00', updated_at: '2024-02-01T10:00:00+10:00' };
 
@@ -73,11 +73,28 @@ describe('entity specs', () => {
       galleries: [],
       groups: [{ group: { id: '5' }, scene_index: 2 }],
       files: [
-        { path: '/a.mp4', size: 10, duration: 60, width: 640, height: 480, video_codec: 'h264', audio_codec: 'aac', frame_rate: 30, bit_rate: 1000 },
+        {
+          path: '/a.mp4',
+          size: 10,
+          duration: 60,
+          width: 640,
+          height: 480,
+          video_codec: 'h264',
+          audio_codec: 'aac',
+          frame_rate: 30,
+          bit_rate: 1000,
+        },
       ],
       ...stamps,
     });
-    expect(scene.row).toMatchObject({ studio_id: 9, duration: 60, width: 640, filesize: 10, play_count: 0, o_counter: 2 });
+    expect(scene.row).toMatchObject({
+      studio_id: 9,
+      duration: 60,
+      width: 640,
+      filesize: 10,
+      play_count: 0,
+      o_counter: 2,
+    });
     expect(scene.links.groups).toEqual([{ target: 5, scene_index: 2 }]);
   });
 

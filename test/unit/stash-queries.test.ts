@@ -1,5 +1,5 @@
-import { buildSchema, parse, validate } from 'graphql';
 import { readFileSync } from 'node:fs';
+import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadRealStashSchema } from '../../simulator/real-schema.js';
 import { allOperations } from '../../stash/queries.js';

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
+import { createStashClient } from '../../stash/client.js';
+import { connectClient, type StartedSync, startFullSync } from '../../temporal/sync-client.js';
+import { createWorker } from '../../worker/create-worker.js';
+import type { FullSyncInput } from '../../workflows/full-sync.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface TestStack {
+  db: TestDatabase;
+  simulator: Simulator;
+  stashUrl: string;
+  client: Client;
+  taskQueue: string;
+  workflowId: string;
+  temporalAddress: string;
+  startWorker(options?: { pageSize?: number; maxDeleteShare?: number }): Promise<void>;
+  stopWorker(): Promise<void>;
+  startFull(input?: FullSyncInput): Promise<StartedSync>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database, a simulated Stash on a real port, a Temporal client and (on demand) an
+ * in-process worker on a task queue and workflow id of its own, so test files run side by side
+ * on the one shared Temporal dev server.
+ */
+export async function createTestStack(
+  simulatorOptions: SimulatorOptions = {},
+  temporalAddress = inject('temporalAddress'),
+): Promise<TestStack> {
+  const db = await createTestDatabase('sync');
+  const simulator = createSimulator(simulatorOptions);
+  const listening = await simulator.listen({ port: 0 });
+  const client = await connectClient({ address: temporalAddress, namespace: 'default', taskQueue: 'unused' });
+  const suffix = randomBytes(4).toString('hex');
+  const taskQueue = `test-${suffix}`;
+  const workflowId = `stash-mirror-sync-${suffix}`;
+  let running: { worker: Worker; done: Promise<void>; close: () => Promise<void> } | undefined;
+
+  const stack: TestStack = {
+    db,
+    simulator,
+    stashUrl: listening.url,
+    client,
+    taskQueue,
+    workflowId,
+    temporalAddress,
+    async startWorker(options = {}) {
+      const { worker, connection } = await createWorker({
+        temporalAddress,
+        namespace: 'default',
+        taskQueue,
+        sql: db.sql,
+        stash: createStashClient({ url: listening.url, apiKey: simulatorOptions.apiKey ?? undefined }),
+        pageSize: options.pageSize ?? 100,
+        maxDeleteShare: options.maxDeleteShare ?? 0.5,
+        logRetentionDays: 90,
+      });
+      const done = worker.run();
+      running = { worker, done, close: () => connection.close() };
+    },
+    async stopWorker() {
+      if (!running) return;
+      running.worker.shutdown();
+      await running.done.catch(() => {});
+      await running.close();
+      running = undefined;
+    },
+    startFull(input = {}) {
+      return startFullSync(client, { taskQueue, workflowId }, { trigger: 'test', ...input });
+    },
+    async close() {
+      await stack.stopWorker();
+      await client.connection.close();
+      await listening.close();
+      await db.drop();
+    },
+  };
+  return stack;
+}
