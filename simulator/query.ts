@@ -131,18 +131,28 @@ export class Lister {
       return { count: matched.length, rows: matched.slice(from, to), matched: () => matched };
     }
 
-    const sorted = this.sorted(type, sort, descending, args, () => collect(ids, lo, hi, predicate, table));
-    const count = sorted.rows.length;
+    // The whole table is sorted once per data version; a filter then narrows it, by binary search
+    // when it is a range on the sort key itself (incremental syncs: updated_at > X sorted by
+    // updated_at), else by one linear pass. Either way no request pays for a fresh sort.
+    const everything = this.sorted(type, sort, descending, () => collect(ids, 0, ids.length, null, table));
+    const filterAll = args.entityFilter ?? null;
+    let view: SortedView = { list: everything, start: 0, end: everything.rows.length };
+    if (filterAll || (filter.q && filter.q.trim() !== '')) {
+      const range = filter.q ? null : sortKeyRange(sort.name, filterAll, descending);
+      if (range) view = { list: everything, ...range(everything.primary) };
+      else view = narrow(everything, compile(type, filterAll, filter.q ?? null));
+    }
+    const count = view.end - view.start;
     const [from, to] = window(page, count);
     return {
       count,
-      rows: pageWithShuffledTies(sorted, from, to, rng) as EntityOf<T>[],
-      matched: () => sorted.rows as EntityOf<T>[],
+      rows: pageWithShuffledTies(view, from, to, rng) as EntityOf<T>[],
+      matched: () => view.list.rows.slice(view.start, view.end) as EntityOf<T>[],
     };
   }
 
-  private sorted(type: EntityType, sort: SortSpec, descending: boolean, args: ListArgs, rows: () => Row[]): SortedList {
-    const key = `${type}|${sort.name}|${descending}|${args.filter?.q ?? ''}|${JSON.stringify(args.entityFilter ?? null)}`;
+  private sorted(type: EntityType, sort: SortSpec, descending: boolean, rows: () => Row[]): SortedList {
+    const key = `${type}|${sort.name}|${descending}`;
     const hit = this.cache.get(key);
     if (hit && hit.version === this.store.version) return hit;
     const list = rows();
@@ -178,27 +188,96 @@ export class Lister {
   }
 }
 
+/** A contiguous part [start, end) of a sorted list, or a filtered copy of one. */
+interface SortedView {
+  list: SortedList;
+  start: number;
+  end: number;
+}
+
+function narrow(list: SortedList, predicate: ((row: Row) => boolean) | null): SortedView {
+  if (!predicate) return { list, start: 0, end: list.rows.length };
+  const out: SortedList = { version: list.version, rows: [], primary: [], final: [] };
+  for (let i = 0; i < list.rows.length; i++) {
+    const row = list.rows[i] as Row;
+    if (!predicate(row)) continue;
+    out.rows.push(row);
+    out.primary.push(list.primary[i] as Key);
+    out.final.push(list.final[i] as string);
+  }
+  return { list: out, start: 0, end: out.rows.length };
+}
+
+/**
+ * When the filter is exactly one range criterion on the timestamp being sorted by, the matching
+ * rows are one contiguous run of the sorted list: returns a binary search for it.
+ */
+function sortKeyRange(
+  sortName: string,
+  filter: EntityFilter | null,
+  descending: boolean,
+): ((primary: readonly Key[]) => { start: number; end: number }) | null {
+  if (!filter || (sortName !== 'created_at' && sortName !== 'updated_at')) return null;
+  const present = Object.entries(filter).filter(([, v]) => v != null);
+  if (present.length !== 1 || present[0]?.[0] !== sortName) return null;
+  const c = filter[sortName] as TimestampCriterion;
+  const v = c.value;
+  const v2 = c.value2 ?? '';
+  let position: (k: string) => number;
+  switch (c.modifier) {
+    case 'GREATER_THAN':
+      position = (k) => (k <= v ? -1 : 0);
+      break;
+    case 'LESS_THAN':
+      position = (k) => (k < v ? 0 : 1);
+      break;
+    case 'EQUALS':
+      position = (k) => (k < v ? -1 : k === v ? 0 : 1);
+      break;
+    case 'BETWEEN':
+      position = (k) => (k < v ? -1 : k > v2 ? 1 : 0);
+      break;
+    default:
+      return null;
+  }
+  const dir = descending ? -1 : 1;
+  return (primary) => {
+    // Along the sorted list dir * position(key) never decreases.
+    const first = (atLeast: number): number => {
+      let lo = 0;
+      let hi = primary.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (dir * position(primary[mid] as string) < atLeast) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return { start: first(0), end: first(1) };
+  };
+}
+
 /**
  * Only the tie groups overlapping the page are shuffled: the result has the same distribution as
  * shuffling every tie group on every request, at the cost of the page rather than the table.
  */
-function pageWithShuffledTies(sorted: SortedList, from: number, to: number, rng: Rng): Row[] {
+function pageWithShuffledTies(view: SortedView, from: number, to: number, rng: Rng): Row[] {
   if (from >= to) return [];
-  const ties = (i: number, j: number): boolean =>
-    sorted.primary[i] === sorted.primary[j] && sorted.final[i] === sorted.final[j];
-  let a = from;
-  while (a > 0 && ties(a - 1, a)) a--;
-  let b = to;
-  while (b < sorted.rows.length && ties(b - 1, b)) b++;
-  const slice = sorted.rows.slice(a, b);
-  let start = 0;
+  const { list, start, end } = view;
+  const ties = (i: number, j: number): boolean => list.primary[i] === list.primary[j] && list.final[i] === list.final[j];
+  let a = start + from;
+  while (a > start && ties(a - 1, a)) a--;
+  let b = start + to;
+  while (b < end && ties(b - 1, b)) b++;
+  const slice = list.rows.slice(a, b);
+  let group = 0;
   for (let i = 1; i <= slice.length; i++) {
     if (i === slice.length || !ties(a + i - 1, a + i)) {
-      if (i - start > 1) rng.shuffleRange(slice, start, i);
-      start = i;
+      if (i - group > 1) rng.shuffleRange(slice, group, i);
+      group = i;
     }
   }
-  return slice.slice(from - a, to - a);
+  return slice.slice(start + from - a, start + to - a);
 }
 
 function paging(filter: FindFilter): { offset: number; limit: number | null } {

@@ -86,8 +86,11 @@ export async function fullSyncWorkflow(input: FullSyncInput = {}): Promise<SyncR
 
   const outOfBudget = () => progress.pagesThisExecution >= pageBudget || workflowInfo().continueAsNewSuggested;
 
-  /** Walks one type to its end, or until the execution should continue as new. */
-  async function syncType(type: EntityType): Promise<void> {
+  /**
+   * Pages one type while it is in `phase` (its walk, or its catch-up pass); stops early when the
+   * execution should continue as new.
+   */
+  async function syncType(type: EntityType, phase: 'walk' | 'catchup'): Promise<void> {
     let typeState: TypeSyncState =
       state.types[type] ??
       (await pageActivities.prepareTypeSync({
@@ -98,17 +101,13 @@ export async function fullSyncWorkflow(input: FullSyncInput = {}): Promise<SyncR
         catchUp: true,
       }));
     state.types[type] = typeState;
-    while (typeState.phase !== 'done') {
+    while (typeState.phase === phase) {
       if (outOfBudget()) return;
       const result: PageResult = await pageActivities.syncPage(typeState);
       typeState = result.state;
       state.types[type] = typeState;
       progress.pagesThisExecution += 1;
       refreshTypes();
-    }
-    if (!state.finishedTypes.includes(type)) {
-      await pageActivities.finishTypeSync(typeState);
-      state.finishedTypes.push(type);
     }
   }
 
@@ -128,8 +127,19 @@ export async function fullSyncWorkflow(input: FullSyncInput = {}): Promise<SyncR
     for (; state.stage < stages.length; state.stage += 1) {
       const stage = stages[state.stage] ?? [];
       progress.activeTypes = stage;
-      await Promise.all(stage.map(syncType));
-      if (!stage.every((type) => state.finishedTypes.includes(type))) return false;
+      await Promise.all(stage.map((type) => syncType(type, 'walk')));
+      if (stage.some((type) => state.types[type]?.phase === 'walk')) return false;
+    }
+    // Catch-up after ALL walks: rows of an early type changed while later types were walked
+    // (a merge bumps its destination tag while scenes are paged) are read again here.
+    progress.activeTypes = [...ENTITY_TYPES];
+    await Promise.all(ENTITY_TYPES.map((type) => syncType(type, 'catchup')));
+    if (ENTITY_TYPES.some((type) => state.types[type]?.phase !== 'done')) return false;
+    for (const type of ENTITY_TYPES) {
+      const typeState = state.types[type];
+      if (!typeState || state.finishedTypes.includes(type)) continue;
+      await pageActivities.finishTypeSync(typeState);
+      state.finishedTypes.push(type);
     }
     progress.activeTypes = [];
 

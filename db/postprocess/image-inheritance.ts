@@ -43,7 +43,7 @@ export async function runImageInheritance(sql: Sql, scope: PostProcessScope): Pr
       tx`
         select entity_id from pp_changed where entity_type = 'image'
         union
-        select ig.image_id from image_galleries ig where false`,
+        select ig.image_id from image_galleries ig where ig.gallery_id in (${changedIds(tx, 'gallery')})`,
     );
     if (subjects === 0) return 0;
     await captureLinksBefore(tx, effectiveLinks(tx));

@@ -25,7 +25,6 @@ const rawGallery = z.object({
   studio: optionalIdRef,
   performers: idRefs,
   tags: idRefs,
-  image_count: z.number().int(),
 });
 
 export const gallerySpec: EntitySpec = {
@@ -37,7 +36,10 @@ export const gallerySpec: EntitySpec = {
   table: 'galleries',
   paging: 'id',
   // A gallery's scenes are the scene's own link (scene_galleries), synced from the scene side.
-  selection: `id title code date details photographer rating100 organized urls studio { id } performers { id } tags { id } image_count created_at updated_at`,
+  // image_count is not read: Stash changes it when an IMAGE joins or leaves the gallery without
+  // bumping the gallery, so a copy would go stale; post-processing keeps galleries.image_count
+  // equal to the live images linked in image_galleries (which is what Stash counts).
+  selection: `id title code date details photographer rating100 organized urls studio { id } performers { id } tags { id } created_at updated_at`,
   columns: [
     { name: 'title', type: 'text' },
     { name: 'code', type: 'text' },
@@ -48,7 +50,6 @@ export const gallerySpec: EntitySpec = {
     { name: 'organized', type: 'boolean' },
     { name: 'urls', type: 'text[]' },
     { name: 'studio_id', type: 'bigint' },
-    { name: 'image_count', type: 'integer' },
   ],
   links: [
     {
@@ -74,7 +75,6 @@ export const gallerySpec: EntitySpec = {
       organized: raw.organized,
       urls: raw.urls,
       studio_id: raw.studio ?? null,
-      image_count: raw.image_count,
       ...stampColumns(raw),
     },
     links: {

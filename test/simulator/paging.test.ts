@@ -1,10 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSimulator } from '../../simulator/index.js';
 import { gql, list, NOW } from './helpers.js';
 
+const ids = (rows: { id: string }[]) => rows.map((r) => Number(r.id));
+
 describe('listing and paging', () => {
   const sim = createSimulator({ seed: 3, scale: 'small', now: NOW });
-  const ids = (rows: { id: string }[]) => rows.map((r) => Number(r.id));
 
   it('pages are 1-based, page 0 (or below) means page 1, and per_page defaults to 25', async () => {
     const first = await list(sim, 'scene', { page: 1, per_page: 10 });
@@ -118,5 +120,44 @@ describe('listing and paging', () => {
     const duration = scenes.reduce((sum, s) => sum + (s.files[0]?.duration ?? 0), 0);
     expect(reply.body.data?.findScenes.duration).toBeCloseTo(duration, 3);
     expect(reply.body.data?.findScenes.filesize).toBe(scenes.reduce((sum, s) => sum + (s.files[0]?.size ?? 0), 0));
+  });
+});
+
+describe('timestamp-range listings (the incremental-sync shape)', () => {
+  const sim = createSimulator({ seed: 6, scale: 'small', now: NOW });
+  const stamps = [...new Set(Array.from(sim.library.scenes.values(), (s) => s.updated_at))].sort();
+
+  it('match a brute-force filter and stay ordered, whichever internal path answers', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GREATER_THAN', 'LESS_THAN', 'EQUALS', 'BETWEEN'),
+        fc.integer({ min: 0, max: stamps.length - 1 }),
+        fc.integer({ min: 0, max: stamps.length - 1 }),
+        fc.constantFrom('ASC', 'DESC'),
+        fc.boolean(),
+        async (modifier, i, j, direction, forceLinear) => {
+          const value = stamps[Math.min(i, j)] as string;
+          const value2 = stamps[Math.max(i, j)] as string;
+          const criterion = { value, value2, modifier };
+          // A second, always-true criterion defeats the binary-search path.
+          const filter = forceLinear
+            ? { updated_at: criterion, created_at: { value: '', modifier: 'NOT_NULL' } }
+            : { updated_at: criterion };
+          const result = await list(sim, 'scene', { per_page: -1, sort: 'updated_at', direction }, filter);
+          const expected = Array.from(sim.library.scenes.values()).filter((s) => {
+            const k = s.updated_at;
+            if (modifier === 'GREATER_THAN') return k > value;
+            if (modifier === 'LESS_THAN') return k < value;
+            if (modifier === 'EQUALS') return k === value;
+            return k >= value && k <= value2;
+          });
+          expect(result.count).toBe(expected.length);
+          expect(ids(result.rows).sort((a, b) => a - b)).toEqual(expected.map((s) => s.id));
+          const keys = result.rows.map((r) => r.updated_at as string);
+          expect(keys).toEqual(direction === 'ASC' ? [...keys].sort() : [...keys].sort().reverse());
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -1,0 +1,58 @@
+import type { Sql } from '../../db/client.js';
+import { diffEntity } from '../../db/diff.js';
+import { liveIds, loadStored } from '../../db/entity-store.js';
+import type { Simulator } from '../../simulator/index.js';
+import { createStashClient } from '../../stash/client.js';
+import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
+import { ENTITY_SPECS } from '../../stash/entities/index.js';
+import { pageQuery } from '../../stash/queries.js';
+
+export interface MirrorDifference {
+  type: EntityType;
+  missing: number[];
+  extra: number[];
+  different: Array<{ id: number; fields: string[] }>;
+}
+
+/**
+ * Compares the mirror's live rows and own links with everything the simulated Stash serves
+ * right now (read in one per_page -1 request per type, so no paging of ours is involved).
+ * Returns only the types that differ.
+ */
+export async function diffMirror(sql: Sql, simulator: Simulator, stashUrl: string): Promise<MirrorDifference[]> {
+  const client = createStashClient({ url: stashUrl });
+  const differences: MirrorDifference[] = [];
+  for (const type of ENTITY_TYPES) {
+    const spec = ENTITY_SPECS[type];
+    const data = await client.request<Record<string, Record<string, unknown[]>>>(pageQuery(spec), {
+      filter: { per_page: -1 },
+      entity_filter: {},
+    });
+    const raws = data[spec.queryField]?.[spec.listField] ?? [];
+    const mapped = raws.map((raw) => spec.map(raw));
+    const stashIds = new Set(mapped.map((entity) => entity.id));
+    const live = new Set(await liveIds(sql, spec));
+    const stored = await loadStored(sql, spec, [...stashIds]);
+    const different: MirrorDifference['different'] = [];
+    for (const entity of mapped) {
+      const current = stored.get(entity.id);
+      if (!current || current.deleted) continue;
+      const { change, changedFields } = diffEntity(spec, entity, current);
+      if (change !== 'unchanged') different.push({ id: entity.id, fields: changedFields });
+    }
+    const missing = [...stashIds].filter((id) => !live.has(id));
+    const extra = [...live].filter((id) => !stashIds.has(id));
+    if (missing.length + extra.length + different.length > 0) differences.push({ type, missing, extra, different });
+  }
+  // Own links checked straight against the simulator's model as well (not through our mapper).
+  const library = simulator.library;
+  const sceneTags = await sql`select scene_id, array_agg(tag_id order by tag_id) as tags from scene_tags group by scene_id`;
+  const mirrorSceneTags = new Map(sceneTags.map((row) => [Number(row.scene_id), (row.tags as number[]).map(Number)]));
+  const wrongSceneTags = [...library.scenes.values()]
+    .filter((scene) => JSON.stringify([...scene.tag_ids].sort((a, b) => a - b)) !== JSON.stringify(mirrorSceneTags.get(scene.id) ?? []))
+    .map((scene) => scene.id);
+  if (wrongSceneTags.length > 0) {
+    differences.push({ type: 'scene', missing: [], extra: [], different: wrongSceneTags.map((id) => ({ id, fields: ['scene_tags (model)'] })) });
+  }
+  return differences;
+}
