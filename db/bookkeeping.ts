@@ -143,3 +143,11 @@ export async function deletedInRun(db: Db, runId: string): Promise<Array<{ type:
     group by entity_type`;
   return rows.map((row) => ({ type: row.entity_type as EntityType, ids: (row.ids as number[]).map(Number) }));
 }
+
+/** Which of `ids` this run already logged as failed. */
+export async function failedInRun(db: Db, runId: string, type: EntityType, ids: number[]): Promise<number[]> {
+  const rows = await db`
+    select distinct entity_id from sync_log
+    where run_id = ${runId} and entity_type = ${type} and change_type = 'failed' and entity_id = any(${ids}::bigint[])`;
+  return rows.map((row) => Number(row.entity_id));
+}

@@ -16,7 +16,8 @@ interface ArmedHook<C> extends HookSpec<C> {
 
 /**
  * Hooks fire after the n-th matching request has been answered in memory but before its response
- * is sent, so the change is in place before the client can ask for the next page.
+ * is sent, so the change is in place before the client can ask for the next page. Only requests
+ * that were executed count: one lost to an error or drop fault never reached the data.
  */
 export class Hooks<C> {
   private hooks: ArmedHook<C>[] = [];

@@ -264,7 +264,8 @@ function sortKeyRange(
 function pageWithShuffledTies(view: SortedView, from: number, to: number, rng: Rng): Row[] {
   if (from >= to) return [];
   const { list, start, end } = view;
-  const ties = (i: number, j: number): boolean => list.primary[i] === list.primary[j] && list.final[i] === list.final[j];
+  const ties = (i: number, j: number): boolean =>
+    list.primary[i] === list.primary[j] && list.final[i] === list.final[j];
   let a = start + from;
   while (a > start && ties(a - 1, a)) a--;
   let b = start + to;
@@ -304,7 +305,8 @@ function idRange(
   let lo = 0;
   let hi = ids.length;
   const criterion = filter?.id;
-  if (!filter || !criterion) return { lo, hi, rest: filter };
+  // With an OR alternative the id criterion no longer bounds the result, so it cannot be peeled.
+  if (!filter || !criterion || filter.OR) return { lo, hi, rest: filter };
   const { value, modifier } = criterion;
   const value2 = criterion.value2 ?? value;
   switch (modifier) {

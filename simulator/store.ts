@@ -63,8 +63,9 @@ export class Store {
 
   /** Throws Stash's own message for a missing id. */
   require<T extends EntityType>(type: T, id: number | string): EntityOf<T> {
-    const entity = this.get(type, parseId(id));
-    if (!entity) throw new Error(`${type} with id ${id} not found`);
+    const parsed = parseId(id);
+    const entity = this.get(type, parsed);
+    if (!entity) throw new Error(`${type} with id ${parsed} not found`);
     return entity;
   }
 

@@ -1,4 +1,4 @@
-import { deletedInRun, type SyncType } from '../db/bookkeeping.js';
+import { deletedInRun, failedInRun, type SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import { liveIds, ownersLinkingTo } from '../db/entity-store.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
@@ -39,7 +39,10 @@ export async function reconcileType(
   const live = await liveIds(context.sql, spec);
   const liveSet = new Set(live);
   const vanished = live.filter((id) => !inStash.has(id));
-  const lacking = scan.ids.filter((id) => !liveSet.has(id));
+  const missingFromMirror = scan.ids.filter((id) => !liveSet.has(id));
+  // Entities this run could not map are missing on purpose: fetching them again fails again.
+  const failed = new Set(await failedInRun(context.sql, runId, entityType, missingFromMirror));
+  const lacking = missingFromMirror.filter((id) => !failed.has(id));
 
   const limit = Math.floor(live.length * context.maxDeleteShare);
   if (vanished.length > 0 && vanished.length > limit && live.length >= 10) {

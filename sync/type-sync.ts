@@ -2,6 +2,7 @@ import {
   addCounts,
   completeTypeSync,
   type EntityCounts,
+  failedInRun,
   mergeRunProgress,
   readResumeCursor,
   type SyncType,
@@ -125,6 +126,12 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
     if (current && current.runId === state.runId && current.seq > state.seq)
       return { state: current, page: ZERO_COUNTS };
 
+    // A catch-up pass may read a bad entity the walk already logged: one failure per run.
+    const failedIds = batch.failures.flatMap((failure) => (failure.entityId === null ? [] : [failure.entityId]));
+    if (state.phase === 'catchup' && failedIds.length > 0) {
+      const already = new Set(await failedInRun(tx, state.runId, spec.type, failedIds));
+      batch.failures = batch.failures.filter((failure) => failure.entityId === null || !already.has(failure.entityId));
+    }
     const page = await applyBatch(tx, state.runId, state.syncType, spec, batch);
     const nextState: TypeSyncState = {
       ...next,

@@ -6,6 +6,7 @@ import { isPortOpen } from '../../runtime/processes.js';
 import { createStashClient } from '../../stash/client.js';
 import { connectClient, SyncAlreadyRunningError, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { installTemporalLogging } from '../../worker/runtime-logging.js';
 import { loadConfig, onShutdown, openDatabase } from '../shared.js';
 import { startSimulated } from './simulate.js';
 
@@ -30,6 +31,7 @@ export function registerDev(program: Command): void {
     .option('--no-initial-sync', 'do not start a full sync when the mirror has never synced')
     .action(async (options: DevOptions) => {
       const config = loadConfig();
+      installTemporalLogging(config.LOG_LEVEL);
       const stops: Array<() => Promise<void>> = [];
       const stopAll = async () => {
         for (const stop of stops.reverse()) await stop().catch(() => {});

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrate } from '../../db/migrate.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { installTemporalLogging } from '../../worker/runtime-logging.js';
 import { loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
 
 export function registerWorker(program: Command): void {
@@ -9,6 +10,7 @@ export function registerWorker(program: Command): void {
     .description('run the Temporal worker that executes sync workflows and activities')
     .action(async () => {
       const config = loadConfig();
+      installTemporalLogging(config.LOG_LEVEL);
       const stash = stashClientFor(config);
       const database = await openDatabase(config, 'stash-mirror worker');
       await migrate(database.url);

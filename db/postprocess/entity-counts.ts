@@ -97,8 +97,7 @@ const OWN_LINK_DIMENSIONS: readonly OwnLinkDimension[] = [
   {
     owner: 'scene',
     fields: COUNTED_LINK_FIELDS.performers,
-    targets: (tx, owners) =>
-      tx`select 'performer', performer_id from scene_performers where scene_id in (${owners})`,
+    targets: (tx, owners) => tx`select 'performer', performer_id from scene_performers where scene_id in (${owners})`,
     drifted: (tx) => tx`
       select ec.entity_type, ec.entity_id
       from entity_counts ec

@@ -161,3 +161,18 @@ describe('timestamp-range listings (the incremental-sync shape)', () => {
     );
   });
 });
+
+describe('AND / OR / NOT sub-filters', () => {
+  const sim = createSimulator({ seed: 3, scale: 'small', now: NOW });
+
+  it('combine criteria the way Stash nests them', async () => {
+    const gt = (value: number) => ({ id: { value, modifier: 'GREATER_THAN' } });
+    const lt = (value: number) => ({ id: { value, modifier: 'LESS_THAN' } });
+    const either = await list(sim, 'gallery', { per_page: -1, sort: 'id' }, { ...lt(3), OR: gt(197) });
+    expect(ids(either.rows)).toEqual([1, 2, 198, 199, 200]);
+    const both = await list(sim, 'gallery', { per_page: -1, sort: 'id' }, { ...gt(10), AND: lt(14) });
+    expect(ids(both.rows)).toEqual([11, 12, 13]);
+    const not = await list(sim, 'gallery', { per_page: 0 }, { NOT: gt(5) });
+    expect(not.count).toBe(5);
+  });
+});

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse, validate } from 'graphql';
+import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadRealStashSchema, schemaSubsetProblems, simulatorSchema } from '../../simulator/index.js';
 
@@ -22,7 +22,6 @@ describe('simulator schema', () => {
     async () => {
       const real = loadRealStashSchema();
       if (!real) return;
-      const { buildSchema } = await import('graphql');
       const broken = buildSchema(`
       type Query { findScenes(ids: [Int!]): Scene }
       type Scene { id: ID! title: String! invented: Int }

@@ -3,8 +3,8 @@ import { diffEntity } from '../../db/diff.js';
 import { liveIds, loadStored } from '../../db/entity-store.js';
 import type { Simulator } from '../../simulator/index.js';
 import { createStashClient } from '../../stash/client.js';
-import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { ENTITY_SPECS } from '../../stash/entities/index.js';
+import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { pageQuery } from '../../stash/queries.js';
 
 export interface MirrorDifference {
@@ -46,13 +46,23 @@ export async function diffMirror(sql: Sql, simulator: Simulator, stashUrl: strin
   }
   // Own links checked straight against the simulator's model as well (not through our mapper).
   const library = simulator.library;
-  const sceneTags = await sql`select scene_id, array_agg(tag_id order by tag_id) as tags from scene_tags group by scene_id`;
+  const sceneTags =
+    await sql`select scene_id, array_agg(tag_id order by tag_id) as tags from scene_tags group by scene_id`;
   const mirrorSceneTags = new Map(sceneTags.map((row) => [Number(row.scene_id), (row.tags as number[]).map(Number)]));
   const wrongSceneTags = [...library.scenes.values()]
-    .filter((scene) => JSON.stringify([...scene.tag_ids].sort((a, b) => a - b)) !== JSON.stringify(mirrorSceneTags.get(scene.id) ?? []))
+    .filter(
+      (scene) =>
+        JSON.stringify([...scene.tag_ids].sort((a, b) => a - b)) !==
+        JSON.stringify(mirrorSceneTags.get(scene.id) ?? []),
+    )
     .map((scene) => scene.id);
   if (wrongSceneTags.length > 0) {
-    differences.push({ type: 'scene', missing: [], extra: [], different: wrongSceneTags.map((id) => ({ id, fields: ['scene_tags (model)'] })) });
+    differences.push({
+      type: 'scene',
+      missing: [],
+      extra: [],
+      different: wrongSceneTags.map((id) => ({ id, fields: ['scene_tags (model)'] })),
+    });
   }
   return differences;
 }

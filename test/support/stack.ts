@@ -6,8 +6,11 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../../si
 import { createStashClient } from '../../stash/client.js';
 import { connectClient, type StartedSync, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { installTemporalLogging } from '../../worker/runtime-logging.js';
 import type { FullSyncInput } from '../../workflows/full-sync.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+
+installTemporalLogging(process.env.TEST_LOG_LEVEL ?? 'warn');
 
 export interface TestStack {
   db: TestDatabase;

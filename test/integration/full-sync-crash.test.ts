@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffMirror } from '../support/compare.js';
+import { createTestStack, type TestStack } from '../support/stack.js';
+
+const CLI = fileURLToPath(new URL('../../bin/stash-mirror.js', import.meta.url));
+
+function startWorkerProcess(stack: TestStack): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: stack.db.url,
+      STASH_URL: stack.stashUrl,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      SYNC_PAGE_SIZE: '50',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.resume();
+  return child;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('timed out waiting');
+}
+
+describe('a worker killed mid-sync', () => {
+  let stack: TestStack;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    stack = await createTestStack({ seed: 5, scale: 'small' });
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await stack?.close();
+  });
+
+  it('is replaced by a new one that finishes the same run with the same result', async () => {
+    const first = startWorkerProcess(stack);
+    children.push(first);
+    const started = await stack.startFull();
+    await waitFor(async () => {
+      const [row] = await stack.db
+        .sql`select (resume_cursor->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
+      return (row?.seq ?? 0) >= 3;
+    }, 90_000);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const [before] = await stack.db.sql`select status from sync_runs where id = ${started.syncRunId}`;
+    expect(before?.status).toBe('running');
+
+    children.push(startWorkerProcess(stack));
+    const summary = await started.result();
+    expect(summary.runId).toBe(started.syncRunId);
+
+    expect(await diffMirror(stack.db.sql, stack.simulator, stack.stashUrl)).toEqual([]);
+    const duplicates = await stack.db.sql`
+      select entity_type, entity_id, count(*)::int as n from sync_log
+      where run_id = ${started.syncRunId} and entity_id is not null
+      group by entity_type, entity_id, change_type having count(*) > 1`;
+    expect(duplicates).toEqual([]);
+    const [created] = await stack.db.sql`
+      select count(*)::int as n from sync_log where run_id = ${started.syncRunId} and change_type = 'created'`;
+    const library = stack.simulator.library;
+    const total = Object.values(library).reduce((sum, rows) => sum + (rows as Map<number, unknown>).size, 0);
+    expect(created?.n).toBe(total);
+    const [run] = await stack.db.sql`select status, counts from sync_runs where id = ${started.syncRunId}`;
+    expect(run?.status).toBe('completed');
+    expect(run?.counts.scene.created).toBe(library.scenes.size);
+  }, 240_000);
+});
