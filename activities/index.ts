@@ -7,6 +7,7 @@ import {
   recordRunEnd,
   recordRunStart,
   type SyncType,
+  changedTypesInRun as typesChangedInRun,
 } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import {
@@ -15,9 +16,18 @@ import {
   runPostProcessStep,
   type StepResult,
 } from '../db/postprocess/steps.js';
+import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
 import type { SyncContext, WorkSignals } from '../sync/context.js';
-import { type ReconcileResult, reconcileType, repairLinks } from '../sync/reconcile.js';
+import {
+  fetchAndApply,
+  type ReconcileResult,
+  reconcileIfChanged,
+  reconcileType,
+  repairLinks,
+} from '../sync/reconcile.js';
+import { sinceProblem, stashBoundFor } from '../sync/since.js';
+import { probeSmartType, type SmartProbeResult } from '../sync/smart.js';
 import {
   finishTypeSync,
   type PageResult,
@@ -29,6 +39,8 @@ import {
 
 export interface ActivityDependencies extends SyncContext {
   logRetentionDays: number;
+  /** How far Stash's clock may run ahead of the worker's, for settling the high-water second. */
+  clockSkewSeconds: number;
 }
 
 /** Error types retrying cannot fix: the workflow fails (and records why) instead of retrying. */
@@ -37,6 +49,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'StashQueryError',
   'MassDeletionRefusedError',
   'EntityMappingError',
+  'InvalidSinceError',
 ] as const;
 
 /**
@@ -68,6 +81,14 @@ export function createActivities(deps: ActivityDependencies) {
       await withSyncTransaction(deps.sql, (tx) => recordRunStart(tx, run));
     },
 
+    /** A scheduled tick that found a sync running: recorded, not started beside it. */
+    async recordSkippedRun(run: RunRecord & { reason: string }): Promise<void> {
+      await withSyncTransaction(deps.sql, async (tx) => {
+        await recordRunStart(tx, run);
+        await recordRunEnd(tx, run.id, 'skipped', run.reason);
+      });
+    },
+
     async recordRunEnd(input: {
       runId: string;
       status: Exclude<RunStatus, 'running'>;
@@ -94,6 +115,42 @@ export function createActivities(deps: ActivityDependencies) {
       entityType: EntityType;
     }): Promise<ReconcileResult> {
       return withSignals((signals) => reconcileType(deps, input.runId, input.syncType, input.entityType, signals));
+    },
+
+    async reconcileIfChanged(input: { runId: string; syncType: SyncType; entityType: EntityType }) {
+      return withSignals((signals) => reconcileIfChanged(deps, input.runId, input.syncType, input.entityType, signals));
+    },
+
+    async probeSmartType(input: { runId: string; entityType: EntityType }): Promise<SmartProbeResult> {
+      return withSignals((signals) =>
+        probeSmartType(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+      );
+    },
+
+    /** Converts a validated `since` into a bound in Stash's own format and offset. */
+    async resolveSince(input: { entityType: EntityType; since: string }): Promise<string> {
+      const problem = sinceProblem(input.since);
+      if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidSinceError');
+      return withSignals((signals) => stashBoundFor(deps, input.entityType, input.since, signals));
+    },
+
+    /** Re-reads one entity by id (soft-deleting it when Stash no longer has it). */
+    async syncEntity(input: { runId: string; entityType: EntityType; id: number }): Promise<{ found: boolean }> {
+      return withSignals(async (signals) => {
+        const applied = await fetchAndApply(
+          deps,
+          input.runId,
+          'specific',
+          specFor(input.entityType),
+          [input.id],
+          signals,
+        );
+        return { found: applied > 0 };
+      });
+    },
+
+    async changedTypesInRun(input: { runId: string }): Promise<EntityType[]> {
+      return typesChangedInRun(deps.sql, input.runId);
     },
 
     async repairLinks(input: { runId: string; syncType: SyncType }): Promise<{ refetched: number; rounds: number }> {

@@ -76,3 +76,30 @@ export function onShutdown(stop: () => Promise<void>): void {
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
 }
+
+/**
+ * Creates or updates the smart-sync Temporal Schedule from the configuration (idempotent; a
+ * user's pause survives). Returns a one-line description, or null when SMART_SYNC_SCHEDULE=off.
+ */
+export async function ensureScheduleFromConfig(config: AppConfig, temporalAddress: string): Promise<string | null> {
+  if (config.SMART_SYNC_SCHEDULE === 'off') return null;
+  const { connectClient } = await import('../temporal/sync-client.js');
+  const { ensureSmartSyncSchedule } = await import('../temporal/schedule.js');
+  const client = await connectClient({
+    address: temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  });
+  try {
+    const state = await ensureSmartSyncSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      syncWorkflowId: config.SYNC_WORKFLOW_ID,
+      intervalSeconds: config.SMART_SYNC_INTERVAL_SECONDS,
+      ...(config.SMART_SYNC_CRON ? { cron: config.SMART_SYNC_CRON } : {}),
+    });
+    const every = state.cron ? `cron "${state.cron}"` : `every ${state.intervalSeconds}s`;
+    return `${state.scheduleId} ${every}${state.paused ? ' (paused)' : ''}`;
+  } finally {
+    await client.connection.close();
+  }
+}

@@ -47,6 +47,12 @@ export const envSchema = z.object({
     .default(0.5),
   SYNC_LOG_RETENTION_DAYS: positiveInt(90),
   SMART_SYNC_INTERVAL_SECONDS: positiveInt(300),
+  /** A cron expression for the smart-sync schedule; overrides the interval when set. */
+  SMART_SYNC_CRON: z.string().optional(),
+  /** `off` leaves the schedule alone (no create/update at worker start). */
+  SMART_SYNC_SCHEDULE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  /** How far Stash's clock may run ahead of the worker's (settling the high-water second). */
+  SYNC_CLOCK_SKEW_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).min(0).max(86_400).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STASH_MIRROR_DATA_DIR: z.string().optional(),
 });

@@ -114,12 +114,16 @@ export async function writeResumeCursor(tx: TransactionSql, type: EntityType, cu
            where entity_type = ${type}`;
 }
 
-/** Marks a type's sync finished: clears the resume cursor and advances the high-water mark. */
+/**
+ * Marks a type's sync finished: clears the resume cursor and advances the high-water mark (the
+ * lexically newest updated_at string Stash has shown us) and when its second was last read.
+ */
 export async function completeTypeSync(
   tx: TransactionSql,
   type: EntityType,
   syncType: SyncType,
   highWaterMarkRaw: string | null,
+  readAt: Date,
 ): Promise<void> {
   const full = syncType === 'full';
   await tx`
@@ -131,8 +135,31 @@ export async function completeTypeSync(
         when ${highWaterMarkRaw}::text is null then high_water_mark_raw
         when high_water_mark_raw is null or ${highWaterMarkRaw}::text > high_water_mark_raw then ${highWaterMarkRaw}::text
         else high_water_mark_raw end,
+      high_water_mark_read_at = ${readAt},
       updated_at = now()
     where entity_type = ${type}`;
+}
+
+export interface TypeWatermark {
+  highWaterMarkRaw: string | null;
+  readAt: Date | null;
+}
+
+export async function readWatermark(db: Db, type: EntityType): Promise<TypeWatermark> {
+  const [row] =
+    await db`select high_water_mark_raw, high_water_mark_read_at from sync_state where entity_type = ${type}`;
+  return {
+    highWaterMarkRaw: (row?.high_water_mark_raw as string | null | undefined) ?? null,
+    readAt: (row?.high_water_mark_read_at as Date | null | undefined) ?? null,
+  };
+}
+
+/** Types that had entities created, updated, deleted or revived in a run (post-processing input). */
+export async function changedTypesInRun(db: Db, runId: string): Promise<EntityType[]> {
+  const rows = await db`
+    select distinct entity_type from sync_log
+    where run_id = ${runId} and entity_id is not null and change_type in ('created', 'updated', 'deleted', 'revived')`;
+  return rows.map((row) => row.entity_type as EntityType);
 }
 
 /** Ids this run soft-deleted, by type (read back for link repair: the database is the checkpoint). */
@@ -150,4 +177,31 @@ export async function failedInRun(db: Db, runId: string, type: EntityType, ids: 
     select distinct entity_id from sync_log
     where run_id = ${runId} and entity_type = ${type} and change_type = 'failed' and entity_id = any(${ids}::bigint[])`;
   return rows.map((row) => Number(row.entity_id));
+}
+
+/**
+ * Keeps sync_failures current: entities that failed to map are recorded, entities that mapped
+ * (or vanished) are cleared. Deletion signals count them as known to the mirror.
+ */
+export async function recordFailures(
+  tx: TransactionSql,
+  runId: string,
+  type: EntityType,
+  failures: LogEntry[],
+  clearedIds: number[],
+): Promise<void> {
+  if (clearedIds.length > 0) {
+    await tx`delete from sync_failures where entity_type = ${type} and entity_id = any(${clearedIds}::bigint[])`;
+  }
+  const failed = failures.filter((failure) => failure.entityId !== null);
+  if (failed.length === 0) return;
+  await tx`
+    insert into sync_failures (entity_type, entity_id, run_id, error_message)
+    select ${type}, x.entity_id, ${runId}, x.error_message
+    from jsonb_to_recordset(${jsonb(
+      tx,
+      failed.map((failure) => ({ entity_id: failure.entityId, error_message: failure.errorMessage ?? null })),
+    )}) as x(entity_id bigint, error_message text)
+    on conflict (entity_type, entity_id) do update
+      set run_id = excluded.run_id, error_message = excluded.error_message, failed_at = now()`;
 }

@@ -47,6 +47,12 @@ export function diffEntity(
   stored: StoredEntity | undefined,
 ): { change: ChangeType; changedFields: string[] } {
   if (!stored) return { change: 'created', changedFields: [] };
+  // A copy older than the one stored (read before a concurrent sync of the same entity wrote a
+  // newer one) must not overwrite it. Equal instants may differ (merges rewrite links without
+  // bumping updated_at), so only strictly older copies are ignored.
+  const storedInstant = new Date(stored.row.stash_updated_at as string).getTime();
+  const nextInstant = new Date(next.row.stash_updated_at as string).getTime();
+  if (!stored.deleted && nextInstant < storedInstant) return { change: 'unchanged', changedFields: [] };
   const changedFields: string[] = [];
   for (const column of [...spec.columns, ...STAMP_COLUMNS]) {
     if (column.name === 'stash_updated_at') continue; // covered by the raw string

@@ -51,7 +51,11 @@ export async function applyEntities(
 ): Promise<EntityOutcome[]> {
   const unique = new Map<number, MappedEntity>();
   for (const entity of entities) unique.set(entity.id, entity); // the later copy of a row read twice wins
-  const stored = await loadStored(tx, spec, [...unique.keys()]);
+  const ids = [...unique.keys()].sort((a, b) => a - b);
+  // Row locks in id order: a single-entity sync running beside a page of a long sync serialises
+  // per row instead of interleaving its read and write with the other's (and cannot deadlock).
+  await tx.unsafe(`select id from ${ident(spec.table)} where id = any($1::bigint[]) order by id for update`, [ids]);
+  const stored = await loadStored(tx, spec, ids);
   const outcomes: EntityOutcome[] = [];
   const changed: MappedEntity[] = [];
   for (const entity of unique.values()) {
@@ -155,3 +159,47 @@ export async function ownersLinkingTo(
 
 /** Scalar columns that reference another entity (links held on the row itself). */
 const REFERENCE_COLUMNS: Record<string, EntityType> = { studio_id: 'studio', parent_id: 'studio' };
+
+export type IdRange = readonly [number, number];
+
+/** Entities the mirror knows in an id range: live rows plus entities that failed to map. */
+export async function knownCount(db: Db, spec: EntitySpec, range?: IdRange): Promise<number> {
+  const [low, high] = range ?? [0, Number.MAX_SAFE_INTEGER];
+  const [row] = await db.unsafe(
+    `select (select count(*) from ${ident(spec.table)} where deleted_at is null and id between $1 and $2)
+          + (select count(*) from sync_failures f where f.entity_type = $3 and f.entity_id between $1 and $2
+               and not exists (select 1 from ${ident(spec.table)} t where t.id = f.entity_id and t.deleted_at is null))
+          as n`,
+    [low, high, spec.type],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Live ids within the given ranges (all live ids when `ranges` is null). */
+export async function liveIdsIn(db: Db, spec: EntitySpec, ranges: IdRange[] | null): Promise<number[]> {
+  if (ranges === null) return liveIds(db, spec);
+  const result: number[] = [];
+  for (const [low, high] of ranges) {
+    const rows = await db.unsafe(
+      `select id from ${ident(spec.table)} where deleted_at is null and id between $1 and $2`,
+      [low, high],
+    );
+    for (const row of rows) result.push(Number(row.id));
+  }
+  return result;
+}
+
+/** Ids of entities currently failing to map (known to the mirror, not live). */
+export async function failingIds(db: Db, spec: EntitySpec): Promise<number[]> {
+  const rows = await db`select entity_id from sync_failures where entity_type = ${spec.type}`;
+  return rows.map((row) => Number(row.entity_id));
+}
+
+/** Live rows whose Stash updated_at string is lexically at or after `bound`: id → raw string. */
+export async function storedStampsSince(db: Db, spec: EntitySpec, bound: string): Promise<Map<number, string>> {
+  const rows = await db.unsafe(
+    `select id, stash_updated_at_raw from ${ident(spec.table)} where deleted_at is null and stash_updated_at_raw >= $1`,
+    [bound],
+  );
+  return new Map(rows.map((row) => [Number(row.id), String(row.stash_updated_at_raw)]));
+}

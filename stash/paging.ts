@@ -200,3 +200,72 @@ export async function scanIds(
     afterId = rawId(rows[rows.length - 1]);
   }
 }
+
+/** id → updated_at string of every entity updated at or after a lexical bound (one request, ids only). */
+export async function stampsSince(
+  client: StashClient,
+  spec: EntitySpec,
+  bound: string,
+  options: StashRequestOptions = {},
+): Promise<Map<number, string>> {
+  const { rows } = await list(
+    client,
+    spec,
+    idsQuery(spec),
+    { filter: { page: 1, per_page: -1 }, entity_filter: { updated_at: atOrAfter(bound) } },
+    options,
+  );
+  return new Map((rows as IdRow[]).map((row) => [rawId(row), row.updated_at]));
+}
+
+/** How many entities updated lexically after `raw` (count only). */
+export function countUpdatedAfter(
+  client: StashClient,
+  spec: EntitySpec,
+  raw: string,
+  options: StashRequestOptions = {},
+) {
+  return countEntities(client, spec, { updated_at: { value: raw, modifier: 'GREATER_THAN' } }, options);
+}
+
+/** How many entities have an id in [low, high] (scenes, images, galleries only). */
+export function countIdRange(
+  client: StashClient,
+  spec: EntitySpec,
+  low: number,
+  high: number,
+  options: StashRequestOptions = {},
+) {
+  return countEntities(client, spec, { id: { value: low, value2: high, modifier: 'BETWEEN' } }, options);
+}
+
+/** Every id in [low, high] by id keyset (scenes, images, galleries only). */
+export async function scanIdRange(
+  client: StashClient,
+  spec: EntitySpec,
+  low: number,
+  high: number,
+  options: StashRequestOptions & { batchSize?: number } = {},
+): Promise<number[]> {
+  const batchSize = options.batchSize ?? 10_000;
+  const ids: number[] = [];
+  let afterId = low - 1;
+  for (;;) {
+    const { rows } = await list(
+      client,
+      spec,
+      idsQuery(spec),
+      {
+        filter: { page: 1, per_page: batchSize, sort: 'id', direction: 'ASC' },
+        entity_filter: { id: { value: afterId, value2: high, modifier: 'BETWEEN' } },
+      },
+      options,
+    );
+    for (const row of rows) {
+      const id = rawId(row);
+      if (id > afterId) ids.push(id);
+    }
+    if (rows.length < batchSize) return ids;
+    afterId = rawId(rows[rows.length - 1]);
+  }
+}

@@ -1,4 +1,11 @@
-import { addRunCounts, type EntityCounts, type LogEntry, type SyncType, writeLog } from '../db/bookkeeping.js';
+import {
+  addRunCounts,
+  type EntityCounts,
+  type LogEntry,
+  recordFailures,
+  type SyncType,
+  writeLog,
+} from '../db/bookkeeping.js';
 import type { TransactionSql } from '../db/client.js';
 import { applyEntities, softDelete } from '../db/entity-store.js';
 import type { EntitySpec, MappedEntity } from '../stash/entities/spec.js';
@@ -66,6 +73,13 @@ export async function applyBatch(
   }
   await writeLog(tx, runId, syncType, log);
   await addRunCounts(tx, runId, spec.type, counts);
+  await recordFailures(
+    tx,
+    runId,
+    spec.type,
+    batch.failures,
+    batch.mapped.map((entity) => entity.id),
+  );
   return counts;
 }
 
@@ -85,5 +99,6 @@ export async function deleteBatch(
     deleted.map((id) => ({ entityType: spec.type, entityId: id, changeType: 'deleted' as const })),
   );
   if (deleted.length > 0) await addRunCounts(tx, runId, spec.type, { deleted: deleted.length });
+  await recordFailures(tx, runId, spec.type, [], ids);
   return deleted.length;
 }

@@ -1,10 +1,11 @@
-import { deletedInRun, failedInRun, type SyncType } from '../db/bookkeeping.js';
+import { deletedInRun, recordFailures, type SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
-import { liveIds, ownersLinkingTo } from '../db/entity-store.js';
+import { failingIds, type IdRange, knownCount, liveIdsIn, ownersLinkingTo } from '../db/entity-store.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
-import { fetchByIds, scanIds } from '../stash/paging.js';
+import { countEntities, countIdRange, fetchByIds, scanIdRange, scanIds } from '../stash/paging.js';
+import { idsQuery } from '../stash/queries.js';
 import { applyBatch, deleteBatch, mapBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
 
@@ -25,6 +26,7 @@ export interface ReconcileResult {
  * Compares the ids Stash has with the live ids of the mirror: soft-deletes what vanished (after
  * a COMPLETE scan only, and never more than the allowed share of the type) and fetches what the
  * mirror lacks. Deletions and merges never bump updated_at, so ids are the only evidence.
+ * The full sync scans every id.
  */
 export async function reconcileType(
   context: SyncContext,
@@ -35,28 +37,123 @@ export async function reconcileType(
 ): Promise<ReconcileResult> {
   const spec = specFor(entityType);
   const scan = await scanIds(context.stash, spec, { signal: signals.signal, onBatch: () => signals.heartbeat() });
-  const inStash = new Set(scan.ids);
-  const live = await liveIds(context.sql, spec);
+  return reconcileAgainst(context, runId, syncType, spec, scan.ids, null, signals);
+}
+
+/**
+ * The everyday path: only when a cheap exact signal says the id sets differ (Stash's count
+ * against the mirror's live + failing count, once the changed rows are applied) are ids
+ * compared, and on scenes, images and galleries only in the id ranges whose counts differ.
+ */
+export async function reconcileIfChanged(
+  context: SyncContext,
+  runId: string,
+  syncType: SyncType,
+  entityType: EntityType,
+  signals: WorkSignals,
+): Promise<ReconcileResult & { scanned: boolean; ranges: number }> {
+  const spec = specFor(entityType);
+  const stashCount = await countEntities(context.stash, spec, {}, { signal: signals.signal });
+  const mirrorKnown = await knownCount(context.sql, spec);
+  if (stashCount === mirrorKnown) {
+    return { entityType, stashCount, mirrorLive: mirrorKnown, deleted: 0, fetched: 0, scanned: false, ranges: 0 };
+  }
+  if (spec.paging !== 'id') {
+    const scan = await scanIds(context.stash, spec, { signal: signals.signal });
+    const result = await reconcileAgainst(context, runId, syncType, spec, scan.ids, null, signals);
+    return { ...result, scanned: true, ranges: 1 };
+  }
+  const ranges = await differingRanges(context, spec, signals);
+  // Counts may cancel out inside every range (a deletion and a revival): fall back to all ids.
+  const scopes: IdRange[] | null = ranges.length > 0 ? ranges : null;
+  const ids: number[] = [];
+  if (scopes === null) ids.push(...(await scanIds(context.stash, spec, { signal: signals.signal })).ids);
+  else
+    for (const [low, high] of scopes)
+      ids.push(...(await scanIdRange(context.stash, spec, low, high, { signal: signals.signal })));
+  const result = await reconcileAgainst(context, runId, syncType, spec, ids, scopes, signals);
+  return { ...result, scanned: true, ranges: scopes?.length ?? 1 };
+}
+
+/** Id ranges small enough to scan whose Stash count differs from the mirror's known count. */
+async function differingRanges(context: SyncContext, spec: EntitySpec, signals: WorkSignals): Promise<IdRange[]> {
+  const leafSize = 2_000;
+  const [row] = await context.sql.unsafe(`select coalesce(max(id), 0) as max_id from ${spec.table}`);
+  const newest = await newestId(context, spec, signals);
+  const top = Math.max(Number(row?.max_id ?? 0), newest);
+  const result: IdRange[] = [];
+  const visit = async (low: number, high: number): Promise<void> => {
+    const [inStash, inMirror] = await Promise.all([
+      countIdRange(context.stash, spec, low, high, { signal: signals.signal }),
+      knownCount(context.sql, spec, [low, high]),
+    ]);
+    signals.heartbeat();
+    if (inStash === inMirror) return;
+    if (high - low < leafSize || inStash + inMirror <= leafSize) {
+      result.push([low, high]);
+      return;
+    }
+    const middle = Math.floor((low + high) / 2);
+    await visit(low, middle);
+    await visit(middle + 1, high);
+  };
+  await visit(1, Math.max(top, 1));
+  return result;
+}
+
+async function newestId(context: SyncContext, spec: EntitySpec, signals: WorkSignals): Promise<number> {
+  const data = await context.stash.request<Record<string, Record<string, Array<{ id: string }>>>>(
+    idsQuery(spec),
+    { filter: { page: 1, per_page: 1, sort: 'id', direction: 'DESC' }, entity_filter: {} },
+    { signal: signals.signal },
+  );
+  return Number(data[spec.queryField]?.[spec.listField]?.[0]?.id ?? 0);
+}
+
+async function reconcileAgainst(
+  context: SyncContext,
+  runId: string,
+  syncType: SyncType,
+  spec: EntitySpec,
+  stashIds: number[],
+  ranges: IdRange[] | null,
+  signals: WorkSignals,
+): Promise<ReconcileResult> {
+  const inStash = new Set(stashIds);
+  const live = await liveIdsIn(context.sql, spec, ranges);
   const liveSet = new Set(live);
   const vanished = live.filter((id) => !inStash.has(id));
-  const missingFromMirror = scan.ids.filter((id) => !liveSet.has(id));
-  // Entities this run could not map are missing on purpose: fetching them again fails again.
-  const failed = new Set(await failedInRun(context.sql, runId, entityType, missingFromMirror));
-  const lacking = missingFromMirror.filter((id) => !failed.has(id));
+  const missingFromMirror = stashIds.filter((id) => !liveSet.has(id));
+  // Entities that fail to map are missing on purpose: fetching them again fails again.
+  const failing = new Set(await failingIds(context.sql, spec));
+  const lacking = missingFromMirror.filter((id) => !failing.has(id));
 
-  const limit = Math.floor(live.length * context.maxDeleteShare);
-  if (vanished.length > 0 && vanished.length > limit && live.length >= 10) {
+  const totalLive = ranges === null ? live.length : (await liveIdsIn(context.sql, spec, null)).length;
+  const limit = Math.floor(totalLive * context.maxDeleteShare);
+  if (vanished.length > 0 && vanished.length > limit && totalLive >= 10) {
     throw new MassDeletionRefusedError(
-      `refusing to delete ${vanished.length} of ${live.length} ${spec.table} (more than ${Math.round(
+      `refusing to delete ${vanished.length} of ${totalLive} ${spec.table} (more than ${Math.round(
         context.maxDeleteShare * 100,
       )}% allowed by SYNC_MAX_DELETE_SHARE); nothing was deleted`,
     );
   }
-  if (vanished.length > 0) {
-    await withSyncTransaction(context.sql, (tx) => deleteBatch(tx, runId, syncType, spec, vanished));
+  // A failing entity Stash no longer has is no longer known to the mirror either.
+  const inScope = (id: number) => ranges === null || ranges.some(([low, high]) => id >= low && id <= high);
+  const goneFailures = [...failing].filter((id) => inScope(id) && !inStash.has(id));
+  if (vanished.length > 0 || goneFailures.length > 0) {
+    await withSyncTransaction(context.sql, async (tx) => {
+      await deleteBatch(tx, runId, syncType, spec, vanished);
+      await recordFailures(tx, runId, spec.type, [], goneFailures);
+    });
   }
   const fetched = await fetchAndApply(context, runId, syncType, spec, lacking, signals);
-  return { entityType, stashCount: scan.ids.length, mirrorLive: live.length, deleted: vanished.length, fetched };
+  return {
+    entityType: spec.type,
+    stashCount: stashIds.length,
+    mirrorLive: live.length,
+    deleted: vanished.length,
+    fetched,
+  };
 }
 
 /** Fetches entities by id in pages and applies them; ids Stash no longer has are soft-deleted. */

@@ -15,7 +15,7 @@ import { initialCursor, type PageCursor } from '../stash/cursor.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
 import { fetchPage, newestUpdatedAt } from '../stash/paging.js';
-import { lexicalLowerBound, lexicalMax } from '../stash/timestamps.js';
+import { lexicalLowerBound, lexicalMax, parseStashTime } from '../stash/timestamps.js';
 import { applyBatch, mapBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
 
@@ -39,6 +39,8 @@ export interface TypeSyncState {
   newestSeen: string | null;
   pages: number;
   counts: EntityCounts;
+  /** Worker clock (ms) when this type's sync began: a conservative "read at" for its newest second. */
+  startedAt: number;
 }
 
 export interface PrepareInput {
@@ -85,6 +87,7 @@ export async function prepareTypeSync(
     newestSeen: null,
     pages: 0,
     counts: ZERO_COUNTS,
+    startedAt: Date.now(),
   };
   await withSyncTransaction(context.sql, (tx) => writeResumeCursor(tx, input.entityType, state));
   return state;
@@ -116,7 +119,8 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
   let newest = state.newestSeen;
   for (const raw of fetched.entities) {
     const rawUpdated = (raw as { updated_at?: unknown } | null)?.updated_at;
-    if (typeof rawUpdated === 'string') newest = lexicalMax(newest, rawUpdated);
+    // Only real timestamps may become the high-water mark (a corrupt one would sort anywhere).
+    if (typeof rawUpdated === 'string' && parseStashTime(rawUpdated)) newest = lexicalMax(newest, rawUpdated);
   }
   const batch = mapBatch(spec, fetched.entities);
 
@@ -162,7 +166,7 @@ function advance(state: TypeSyncState, cursor: PageCursor, walkDone: boolean): T
 /** Ends a type's sync: clears its resume cursor and advances its high-water mark. */
 export async function finishTypeSync(context: SyncContext, state: TypeSyncState): Promise<void> {
   await withSyncTransaction(context.sql, async (tx) => {
-    await completeTypeSync(tx, state.entityType, state.syncType, state.newestSeen);
+    await completeTypeSync(tx, state.entityType, state.syncType, state.newestSeen, new Date(state.startedAt));
     if (state.syncType === 'full') {
       // One run-wide row per type: a scene's history shows the full syncs that covered it
       // without a row per unchanged entity.

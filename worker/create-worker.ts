@@ -16,6 +16,7 @@ export interface WorkerOptions {
   maxDeleteShare: number;
   logRetentionDays: number;
   catchUpMarginSeconds?: number;
+  clockSkewSeconds?: number;
   /** Tests: hand workflows over quickly when a worker dies. */
   maxCachedWorkflows?: number;
   stickyQueueScheduleToStartTimeout?: string;
@@ -49,6 +50,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     maxDeleteShare: options.maxDeleteShare,
     catchUpMarginSeconds: options.catchUpMarginSeconds ?? 2 * 3600,
     logRetentionDays: options.logRetentionDays,
+    clockSkewSeconds: options.clockSkewSeconds ?? 300,
   });
   const worker = await Worker.create({
     connection,

@@ -2,7 +2,13 @@ import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow'
 import type { SyncActivities } from '../activities/index.js';
 
 // Mirrors activities/index.ts NON_RETRYABLE_ERROR_TYPES (workflow code may not import it).
-const nonRetryableErrorTypes = ['StashAuthError', 'StashQueryError', 'MassDeletionRefusedError', 'EntityMappingError'];
+const nonRetryableErrorTypes = [
+  'StashAuthError',
+  'StashQueryError',
+  'MassDeletionRefusedError',
+  'EntityMappingError',
+  'InvalidSinceError',
+];
 
 /** Page-sized work: a page is seconds; a stuck Stash is noticed by the heartbeat timeout. */
 export const pageActivities = proxyActivities<SyncActivities>({

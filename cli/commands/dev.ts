@@ -7,7 +7,7 @@ import { createStashClient } from '../../stash/client.js';
 import { connectClient, SyncAlreadyRunningError, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import { loadConfig, onShutdown, openDatabase } from '../shared.js';
+import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase } from '../shared.js';
 import { startSimulated } from './simulate.js';
 
 interface DevOptions {
@@ -86,6 +86,7 @@ export function registerDev(program: Command): void {
         pageSize: config.SYNC_PAGE_SIZE,
         maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
         logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
+        clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
       });
       const running = worker.run();
       stops.push(async () => {
@@ -94,6 +95,8 @@ export function registerDev(program: Command): void {
         await connection.close();
       });
       say(`Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+      const schedule = await ensureScheduleFromConfig(config, temporalAddress);
+      if (schedule) say(`Smart sync scheduled: ${schedule}`);
 
       const temporal = await connectClient({
         address: temporalAddress,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { migrate } from '../../db/migrate.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import { loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
+import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -23,7 +23,9 @@ export function registerWorker(program: Command): void {
         pageSize: config.SYNC_PAGE_SIZE,
         maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
         logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
+        clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
       });
+      await ensureScheduleFromConfig(config, config.TEMPORAL_ADDRESS);
       onShutdown(async () => {
         worker.shutdown();
       });

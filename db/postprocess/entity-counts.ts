@@ -1,6 +1,15 @@
 import { type Sql, type TransactionSql, withSyncTransaction } from '../client.js';
 import type { PostProcessScope, StepResult } from './plan.js';
-import { elapsedMs, type Fragment, loadRunChanges, lockPostProcessing, onlyInRun } from './shared.js';
+import {
+  createShadow,
+  ENTITY_COUNTS,
+  elapsedMs,
+  type Fragment,
+  loadRunChanges,
+  lockPostProcessing,
+  mergeShadow,
+  onlyInRun,
+} from './shared.js';
 
 /**
  * entity_counts: for every live performer, tag, studio and gallery, the number of live images over
@@ -26,9 +35,11 @@ export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promis
   const affected = await withSyncTransaction(sql, async (tx) => {
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
-      // DELETE, not TRUNCATE: TRUNCATE's exclusive lock would block every reader until commit.
-      await tx`delete from entity_counts`;
-      return insertCounts(tx, false);
+      // Into a shadow table, then merged (see createShadow); stale marks are always rewritten.
+      const live = await insertCounts(tx, false, await createShadow(tx, ENTITY_COUNTS));
+      await tx`delete from entity_counts where computed_at = '-infinity'`;
+      await mergeShadow(tx, ENTITY_COUNTS);
+      return live;
     }
 
     await loadRunChanges(tx, scope.runId);
@@ -60,7 +71,7 @@ export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promis
       delete from entity_counts ec
       using pp_counted c
       where ec.entity_type = c.entity_type and ec.entity_id = c.entity_id`;
-    await insertCounts(tx, true);
+    await insertCounts(tx, true, ENTITY_COUNTS.name);
     const [candidates] = await tx<{ n: number }[]>`select count(*)::int as n from pp_counted`;
     return candidates?.n ?? 0;
   });
@@ -202,13 +213,16 @@ function losingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragment
         or (change_type = 'updated' and (changed_fields is null or changed_fields && ${dimension.fields}::text[])))`;
 }
 
-/** Inserts the rows of all live counted entities, or of the live ones in pp_counted; returns the row count. */
-async function insertCounts(tx: TransactionSql, isRun: boolean): Promise<number> {
+/**
+ * Inserts the rows of all live counted entities, or of the live ones in pp_counted, into `into`
+ * (the table or its shadow); returns the row count.
+ */
+async function insertCounts(tx: TransactionSql, isRun: boolean, into: string): Promise<number> {
   const scope = (type: string, column: Fragment) =>
     onlyInRun(isRun, tx, tx`and ${column} in (select entity_id from pp_counted where entity_type = ${type})`);
 
   const performers = await tx`
-    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
     select 'performer', p.id, coalesce(img.n, 0), coalesce(scn.n, 0)
     from performers p
     left join (
@@ -227,7 +241,7 @@ async function insertCounts(tx: TransactionSql, isRun: boolean): Promise<number>
 
   // A scene with a tag both own and inherited (or inherited from two sources) counts once: UNION.
   const tags = await tx`
-    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
     select 'tag', t.id, coalesce(img.n, 0), coalesce(scn.n, 0)
     from tags t
     left join (
@@ -250,7 +264,7 @@ async function insertCounts(tx: TransactionSql, isRun: boolean): Promise<number>
     where t.deleted_at is null ${scope('tag', tx`t.id`)}`;
 
   const studios = await tx`
-    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
     select 'studio', st.id, coalesce(img.n, 0), coalesce(scn.n, 0)
     from studios st
     left join (
@@ -268,7 +282,7 @@ async function insertCounts(tx: TransactionSql, isRun: boolean): Promise<number>
     where st.deleted_at is null ${scope('studio', tx`st.id`)}`;
 
   const galleries = await tx`
-    insert into entity_counts (entity_type, entity_id, image_count, scene_count)
+    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
     select 'gallery', g.id, coalesce(img.n, 0), coalesce(scn.n, 0)
     from galleries g
     left join (

@@ -3,12 +3,17 @@ import type { PostProcessScope, StepResult } from './plan.js';
 import {
   captureLinksBefore,
   changedIds,
+  createShadow,
   createSubjectTable,
   elapsedMs,
   type Fragment,
+  IMAGE_EFFECTIVE,
+  IMAGE_EFFECTIVE_PERFORMERS,
+  IMAGE_EFFECTIVE_TAGS,
   loadRunChanges,
   lockPostProcessing,
   markStaleCounts,
+  mergeShadow,
   onlyInRun,
 } from './shared.js';
 
@@ -26,11 +31,17 @@ export async function runImageInheritance(sql: Sql, scope: PostProcessScope): Pr
   const affected = await withSyncTransaction(sql, async (tx) => {
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
-      // DELETE, not TRUNCATE: TRUNCATE's exclusive lock would block every reader until commit.
-      await tx`delete from image_effective`;
-      await tx`delete from image_effective_performers`;
-      await tx`delete from image_effective_tags`;
-      return insertEffective(tx, false);
+      // Into shadow tables, then merged: see createShadow. (Not TRUNCATE + insert either: its
+      // exclusive lock would block every reader until commit.)
+      const live = await insertEffective(tx, false, {
+        effective: await createShadow(tx, IMAGE_EFFECTIVE),
+        performers: await createShadow(tx, IMAGE_EFFECTIVE_PERFORMERS),
+        tags: await createShadow(tx, IMAGE_EFFECTIVE_TAGS),
+      });
+      for (const table of [IMAGE_EFFECTIVE, IMAGE_EFFECTIVE_PERFORMERS, IMAGE_EFFECTIVE_TAGS]) {
+        await mergeShadow(tx, table);
+      }
+      return live;
     }
 
     await loadRunChanges(tx, scope.runId);
@@ -50,7 +61,11 @@ export async function runImageInheritance(sql: Sql, scope: PostProcessScope): Pr
     await tx`delete from image_effective where image_id in (select id from pp_images)`;
     await tx`delete from image_effective_performers where image_id in (select id from pp_images)`;
     await tx`delete from image_effective_tags where image_id in (select id from pp_images)`;
-    await insertEffective(tx, true);
+    await insertEffective(tx, true, {
+      effective: IMAGE_EFFECTIVE.name,
+      performers: IMAGE_EFFECTIVE_PERFORMERS.name,
+      tags: IMAGE_EFFECTIVE_TAGS.name,
+    });
     await markStaleCounts(tx, effectiveLinks(tx));
     return subjects;
   });
@@ -70,8 +85,17 @@ function effectiveLinks(tx: TransactionSql): Fragment {
     from image_effective where studio_id is not null and image_id in (select id from pp_images)`;
 }
 
-/** Inserts the derived rows of all live images, or of the live ones in pp_images; returns the live image count. */
-async function insertEffective(tx: TransactionSql, isRun: boolean): Promise<number> {
+interface EffectiveTargets {
+  effective: string;
+  performers: string;
+  tags: string;
+}
+
+/**
+ * Inserts the derived rows of all live images, or of the live ones in pp_images, into the target
+ * tables (the real ones, or shadows with the same columns); returns the live image count.
+ */
+async function insertEffective(tx: TransactionSql, isRun: boolean, into: EffectiveTargets): Promise<number> {
   const imageScope = (column: Fragment) => onlyInRun(isRun, tx, tx`and ${column} in (select id from pp_images)`);
 
   // Each field independently: the image's own value, else the value of the lowest-id live gallery
@@ -89,7 +113,7 @@ async function insertEffective(tx: TransactionSql, isRun: boolean): Promise<numb
       where true ${imageScope(tx`ig.image_id`)}
       group by ig.image_id
     )
-    insert into image_effective (image_id, studio_id, date, photographer, details)
+    insert into ${tx(into.effective)} (image_id, studio_id, date, photographer, details)
     select
       i.id,
       coalesce(i.studio_id, fg.studio_id),
@@ -103,7 +127,7 @@ async function insertEffective(tx: TransactionSql, isRun: boolean): Promise<numb
   // Own links (inherited = false) plus those of every live gallery; a performer both own and
   // inherited is own (bool_and over false/true).
   await tx`
-    insert into image_effective_performers (image_id, performer_id, inherited)
+    insert into ${tx(into.performers)} (image_id, performer_id, inherited)
     select image_id, performer_id, bool_and(inherited)
     from (
       select ip.image_id, ip.performer_id, false as inherited
@@ -121,7 +145,7 @@ async function insertEffective(tx: TransactionSql, isRun: boolean): Promise<numb
     group by image_id, performer_id`;
 
   await tx`
-    insert into image_effective_tags (image_id, tag_id, inherited)
+    insert into ${tx(into.tags)} (image_id, tag_id, inherited)
     select image_id, tag_id, bool_and(inherited)
     from (
       select it.image_id, it.tag_id, false as inherited

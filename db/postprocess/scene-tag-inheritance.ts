@@ -3,13 +3,16 @@ import type { PostProcessScope, StepResult } from './plan.js';
 import {
   captureLinksBefore,
   changedIds,
+  createShadow,
   createSubjectTable,
   elapsedMs,
   type Fragment,
   loadRunChanges,
   lockPostProcessing,
   markStaleCounts,
+  mergeShadow,
   onlyInRun,
+  SCENE_INHERITED_TAGS,
 } from './shared.js';
 
 /**
@@ -26,9 +29,9 @@ export async function runSceneTagInheritance(sql: Sql, scope: PostProcessScope):
   const affected = await withSyncTransaction(sql, async (tx) => {
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
-      // DELETE, not TRUNCATE: TRUNCATE's exclusive lock would block every reader until commit.
-      await tx`delete from scene_inherited_tags`;
-      await insertInherited(tx, false);
+      // Into a shadow table, then merged: see createShadow.
+      await insertInherited(tx, false, await createShadow(tx, SCENE_INHERITED_TAGS));
+      await mergeShadow(tx, SCENE_INHERITED_TAGS);
       const [live] = await tx<{ n: number }[]>`select count(*)::int as n from scenes where deleted_at is null`;
       return live?.n ?? 0;
     }
@@ -66,7 +69,7 @@ export async function runSceneTagInheritance(sql: Sql, scope: PostProcessScope):
     if (subjects === 0) return 0;
     await captureLinksBefore(tx, inheritedLinks(tx));
     await tx`delete from scene_inherited_tags where scene_id in (select id from pp_scenes)`;
-    await insertInherited(tx, true);
+    await insertInherited(tx, true, SCENE_INHERITED_TAGS.name);
     await markStaleCounts(tx, inheritedLinks(tx));
     return subjects;
   });
@@ -80,12 +83,12 @@ function inheritedLinks(tx: TransactionSql): Fragment {
     from scene_inherited_tags where scene_id in (select id from pp_scenes)`;
 }
 
-/** Inserts the rows of all live scenes, or of the live ones in pp_scenes. */
-async function insertInherited(tx: TransactionSql, isRun: boolean): Promise<void> {
+/** Inserts the rows of all live scenes, or of the live ones in pp_scenes, into `into` (table or shadow). */
+async function insertInherited(tx: TransactionSql, isRun: boolean, into: string): Promise<void> {
   const sceneScope = (column: Fragment) => onlyInRun(isRun, tx, tx`and ${column} in (select id from pp_scenes)`);
   // UNION (not UNION ALL): two performers of one scene with the same tag give one 'performer' row.
   await tx`
-    insert into scene_inherited_tags (scene_id, tag_id, source)
+    insert into ${tx(into)} (scene_id, tag_id, source)
     select sp.scene_id, pt.tag_id, 'performer'
     from scene_performers sp
     join scenes s on s.id = sp.scene_id

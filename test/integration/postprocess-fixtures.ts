@@ -130,7 +130,7 @@ export interface DerivedSnapshot {
 
 export async function snapshotDerived(sql: Sql): Promise<DerivedSnapshot> {
   // Dates as text: a JS Date would compare fine, but text makes a failure diff readable.
-  const plain = <T>(rows: T[]) => rows.map((row) => ({ ...row }));
+  const plain = (rows: Iterable<unknown>) => [...rows].map((row) => ({ ...(row as Record<string, unknown>) }));
   return {
     image_effective: plain(
       await sql`select image_id, studio_id, date::text as date, photographer, details from image_effective order by image_id`,

@@ -7,7 +7,7 @@ import { createStashClient } from '../../stash/client.js';
 import { connectClient, type StartedSync, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import type { FullSyncInput } from '../../workflows/full-sync.js';
+import type { FullSyncInput } from '../../workflows/sync-run.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 installTemporalLogging(process.env.TEST_LOG_LEVEL ?? 'warn');
