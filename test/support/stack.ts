@@ -4,10 +4,10 @@ import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import { createStashClient } from '../../stash/client.js';
-import { connectClient, type StartedSync, startFullSync } from '../../temporal/sync-client.js';
+import { connectClient, type StartedSync, startFullSync, startSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import type { FullSyncInput } from '../../workflows/sync-run.js';
+import type { FullSyncInput, SyncInput, SyncKind } from '../../workflows/sync-run.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 installTemporalLogging(process.env.TEST_LOG_LEVEL ?? 'warn');
@@ -23,6 +23,7 @@ export interface TestStack {
   startWorker(options?: { pageSize?: number; maxDeleteShare?: number }): Promise<void>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
+  start(kind: SyncKind, input?: SyncInput): Promise<StartedSync>;
   close(): Promise<void>;
 }
 
@@ -73,6 +74,9 @@ export async function createTestStack(
       await running.close();
       running = undefined;
     },
+    start(kind, input = {}) {
+      return startSync(client, { taskQueue, workflowId }, kind, { trigger: 'test', ...input });
+    },
     startFull(input = {}) {
       return startFullSync(client, { taskQueue, workflowId }, { trigger: 'test', ...input });
     },
@@ -84,4 +88,23 @@ export async function createTestStack(
     },
   };
   return stack;
+}
+
+/** A fingerprint of every mirror table's content (including synced_at / computed_at stamps). */
+export async function mirrorFingerprint(sql: TestDatabase['sql']): Promise<Record<string, string>> {
+  const tables = [
+    'studios', 'tags', 'performers', 'groups', 'galleries', 'scenes', 'images',
+    'scene_performers', 'scene_tags', 'scene_galleries', 'scene_groups', 'image_galleries', 'image_performers',
+    'image_tags', 'gallery_performers', 'gallery_tags', 'performer_tags', 'studio_tags', 'group_tags', 'tag_parents',
+    'group_relations', 'image_effective', 'image_effective_performers', 'image_effective_tags',
+    'scene_inherited_tags', 'entity_counts',
+  ];
+  const result: Record<string, string> = {};
+  for (const table of tables) {
+    const [row] = await sql.unsafe(
+      `select count(*)::int as n, coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as h from "${table}" t`,
+    );
+    result[table] = `${row?.n}:${row?.h}`;
+  }
+  return result;
 }
