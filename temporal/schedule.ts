@@ -57,6 +57,8 @@ export async function ensureSmartSyncSchedule(
     workflowId: `${syncWorkflowId}-scheduled`,
     taskQueue: settings.taskQueue,
     args,
+    // Temporal describes a cron spec as calendars; the expression itself is kept here to show it.
+    memo: { cron: settings.cron ?? null },
   };
   try {
     await client.schedule.create({
@@ -92,11 +94,13 @@ export async function describeSmartSyncSchedule(
     throw error;
   }
   const interval = description.spec.intervals?.[0]?.every;
+  const cron =
+    description.action.type === 'startWorkflow' ? ((description.action.memo?.cron as string | null | undefined) ?? null) : null;
   return {
     scheduleId,
     intervalSeconds:
       typeof interval === 'number' ? interval / 1000 : interval ? Number.parseFloat(String(interval)) : null,
-    cron: description.spec.cronExpressions?.[0] ?? null,
+    cron,
     paused: description.state.paused,
     nextRuns: description.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()),
     recentRuns: description.info.recentActions.slice(-5).map((run) => ({
