@@ -82,7 +82,10 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
     peakRss: () => peak,
     async run(kind, input = {}) {
       const started = Date.now();
-      const sync = await startSync(client, { taskQueue, workflowId: WORKFLOW_ID }, kind, { trigger: 'bench', ...input });
+      const sync = await startSync(client, { taskQueue, workflowId: WORKFLOW_ID }, kind, {
+        trigger: 'bench',
+        ...input,
+      });
       const summary = await sync.result();
       return { summary, seconds: (Date.now() - started) / 1000 };
     },
@@ -120,5 +123,7 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

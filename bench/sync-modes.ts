@@ -30,7 +30,11 @@ for (let round = 0; round < repeats; round += 1) {
   }
   const changed = await stack.run('smart');
   changedTimes.push(changed.seconds);
-  changedSummary = { counts: changed.summary.counts, skipped: changed.summary.skippedTypes, pages: changed.summary.pages };
+  changedSummary = {
+    counts: changed.summary.counts,
+    skipped: changed.summary.skippedTypes,
+    pages: changed.summary.pages,
+  };
 }
 const full = median(fullTimes);
 console.log(

@@ -95,7 +95,9 @@ export async function describeSmartSyncSchedule(
   }
   const interval = description.spec.intervals?.[0]?.every;
   const cron =
-    description.action.type === 'startWorkflow' ? ((description.action.memo?.cron as string | null | undefined) ?? null) : null;
+    description.action.type === 'startWorkflow'
+      ? ((description.action.memo?.cron as string | null | undefined) ?? null)
+      : null;
   return {
     scheduleId,
     intervalSeconds:

@@ -31,6 +31,7 @@ export async function runImageInheritance(sql: Sql, scope: PostProcessScope): Pr
   const affected = await withSyncTransaction(sql, async (tx) => {
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
+      await tx`set local work_mem = '64MB'`;
       // Into shadow tables, then merged: see createShadow. (Not TRUNCATE + insert either: its
       // exclusive lock would block every reader until commit.)
       const live = await insertEffective(tx, false, {

@@ -157,7 +157,7 @@ export async function createShadow(tx: TransactionSql, table: DerivedTable): Pro
 
 /**
  * Makes the table equal to its shadow while touching only rows that differ: deletes rows whose
- * key is gone or whose values changed, then inserts the keys the table lacks. Unchanged rows keep
+ * key is gone or whose values changed, then inserts the rows whose key the table lacks. Unchanged rows keep
  * their computed_at, as rows outside a `run` scope do: computed_at is when the row was last written.
  * Returns the number of rows deleted plus inserted.
  */
@@ -171,11 +171,12 @@ export async function mergeShadow(tx: TransactionSql, table: DerivedTable): Prom
   const deleted = await tx.unsafe(
     `delete from ${table.name} t where not exists (select 1 from ${shadow} n where ${sameKey}${sameValues})`,
   );
-  const inserted = await tx.unsafe(
-    `insert into ${table.name} (${columns})
-     select ${columns} from ${shadow} n
-     where not exists (select 1 from ${table.name} t where ${sameKey})`,
-  );
+  // A key that survived the delete holds the new row already: drop it from the shadow (a temp
+  // table, so no WAL) and insert the rest plainly. Never an anti-join against the table being
+  // inserted into: with statistics saying "empty" that was planned as a nested loop over its
+  // growing heap, quadratic on a first full recompute.
+  await tx.unsafe(`delete from ${shadow} n using ${table.name} t where ${sameKey}`);
+  const inserted = await tx.unsafe(`insert into ${table.name} (${columns}) select ${columns} from ${shadow}`);
   return deleted.count + inserted.count;
 }
 

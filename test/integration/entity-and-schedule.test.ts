@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeSmartSyncSchedule, ensureSmartSyncSchedule, setSmartSyncSchedulePaused, triggerSmartSyncSchedule } from '../../temporal/schedule.js';
+import {
+  describeSmartSyncSchedule,
+  ensureSmartSyncSchedule,
+  setSmartSyncSchedulePaused,
+  triggerSmartSyncSchedule,
+} from '../../temporal/schedule.js';
 import { startEntitySync } from '../../temporal/sync-client.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
@@ -21,7 +26,10 @@ describe('single-entity sync and the scheduled smart sync', () => {
     await (await stack.startFull()).result();
   });
   afterAll(async () => {
-    await stack?.client.schedule.getHandle(`${stack.workflowId}-smart-schedule`).delete().catch(() => {});
+    await stack?.client.schedule
+      .getHandle(`${stack.workflowId}-smart-schedule`)
+      .delete()
+      .catch(() => {});
     await stack?.close();
   });
 
@@ -37,12 +45,17 @@ describe('single-entity sync and the scheduled smart sync', () => {
     expect(row?.title).toBe('edited for a one-scene sync');
     const log = await stack.db.sql`
       select sync_type, change_type, changed_fields from sync_log where run_id = ${started.syncRunId} and entity_id is not null`;
-    expect(log).toEqual([{ sync_type: 'specific', change_type: 'updated', changed_fields: ['title', 'stash_updated_at_raw'] }]);
+    expect(log).toEqual([
+      { sync_type: 'specific', change_type: 'updated', changed_fields: ['title', 'stash_updated_at_raw'] },
+    ]);
 
     control.remove('scene', second as number);
-    const gone = await (await startEntitySync(stack.client, target, { entityType: 'scene', id: second as number })).result();
+    const gone = await (
+      await startEntitySync(stack.client, target, { entityType: 'scene', id: second as number })
+    ).result();
     expect(gone.found).toBe(false);
-    const [deleted] = await stack.db.sql`select deleted_at is not null as deleted from scenes where id = ${second as number}`;
+    const [deleted] = await stack.db
+      .sql`select deleted_at is not null as deleted from scenes where id = ${second as number}`;
     expect(deleted?.deleted).toBe(true);
   });
 

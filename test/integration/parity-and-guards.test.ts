@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StashUnavailableError } from '../../stash/errors.js';
 import type { StashClient } from '../../stash/client.js';
 import { createStashClient } from '../../stash/client.js';
+import { StashUnavailableError } from '../../stash/errors.js';
 import { NO_SIGNALS } from '../../sync/context.js';
 import { reconcileIfChanged } from '../../sync/reconcile.js';
 import type { SyncKind } from '../../workflows/sync-run.js';
@@ -11,7 +11,8 @@ import { createTestStack, type TestStack } from '../support/stack.js';
 async function derivedData(stack: TestStack) {
   const { sql } = stack.db;
   return {
-    effective: await sql`select image_id, studio_id, date, photographer, details from image_effective order by image_id`,
+    effective:
+      await sql`select image_id, studio_id, date, photographer, details from image_effective order by image_id`,
     performers: await sql`select * from image_effective_performers order by image_id, performer_id`,
     tags: await sql`select * from image_effective_tags order by image_id, tag_id`,
     inherited: await sql`select * from scene_inherited_tags order by scene_id, tag_id, source`,
@@ -94,7 +95,13 @@ describe('deletion guards', () => {
         return real.request(query, variables, options);
       },
     };
-    const context = { sql: stack.db.sql, stash: failingScans, pageSize: 100, maxDeleteShare: 0.5, catchUpMarginSeconds: 7200 };
+    const context = {
+      sql: stack.db.sql,
+      stash: failingScans,
+      pageSize: 100,
+      maxDeleteShare: 0.5,
+      catchUpMarginSeconds: 7200,
+    };
     await expect(reconcileIfChanged(context, 'guard-test', 'smart', 'performer', NO_SIGNALS)).rejects.toThrow(
       StashUnavailableError,
     );

@@ -19,7 +19,11 @@ function expectedInheritedTags(simulator: Simulator): Map<number, number[]> {
     for (const id of scene.performer_ids) for (const tag of performers.get(id)?.tag_ids ?? []) tags.add(tag);
     if (scene.studio_id !== null) for (const tag of studios.get(scene.studio_id)?.tag_ids ?? []) tags.add(tag);
     for (const link of scene.groups) for (const tag of groups.get(link.group_id)?.tag_ids ?? []) tags.add(tag);
-    if (tags.size > 0) result.set(scene.id, [...tags].sort((a, b) => a - b));
+    if (tags.size > 0)
+      result.set(
+        scene.id,
+        [...tags].sort((a, b) => a - b),
+      );
   }
   return result;
 }
@@ -138,8 +142,12 @@ describe('smart sync', () => {
     expect(raw < (mark?.high_water_mark_raw as string)).toBe(true); // lexically below the mark
 
     await (await stack.start('smart')).result();
-    const rows = await stack.db.sql`select id, title from images where id in (${images[0] as number}, ${images[1] as number}) order by id`;
-    expect(rows.map((row) => row.title)).toEqual(['in-window row edited after the fall-back', 'written after the fall-back']);
+    const rows = await stack.db
+      .sql`select id, title from images where id in (${images[0] as number}, ${images[1] as number}) order by id`;
+    expect(rows.map((row) => row.title)).toEqual([
+      'in-window row edited after the fall-back',
+      'written after the fall-back',
+    ]);
     expect(await diffMirror(stack.db.sql, sim, stack.stashUrl)).toEqual([]);
     control.freezeClock(false);
   });

@@ -93,11 +93,32 @@ export async function createTestStack(
 /** A fingerprint of every mirror table's content (including synced_at / computed_at stamps). */
 export async function mirrorFingerprint(sql: TestDatabase['sql']): Promise<Record<string, string>> {
   const tables = [
-    'studios', 'tags', 'performers', 'groups', 'galleries', 'scenes', 'images',
-    'scene_performers', 'scene_tags', 'scene_galleries', 'scene_groups', 'image_galleries', 'image_performers',
-    'image_tags', 'gallery_performers', 'gallery_tags', 'performer_tags', 'studio_tags', 'group_tags', 'tag_parents',
-    'group_relations', 'image_effective', 'image_effective_performers', 'image_effective_tags',
-    'scene_inherited_tags', 'entity_counts',
+    'studios',
+    'tags',
+    'performers',
+    'groups',
+    'galleries',
+    'scenes',
+    'images',
+    'scene_performers',
+    'scene_tags',
+    'scene_galleries',
+    'scene_groups',
+    'image_galleries',
+    'image_performers',
+    'image_tags',
+    'gallery_performers',
+    'gallery_tags',
+    'performer_tags',
+    'studio_tags',
+    'group_tags',
+    'tag_parents',
+    'group_relations',
+    'image_effective',
+    'image_effective_performers',
+    'image_effective_tags',
+    'scene_inherited_tags',
+    'entity_counts',
   ];
   const result: Record<string, string> = {};
   for (const table of tables) {
