@@ -92,7 +92,14 @@ describe('scripts/install-temporal.sh', () => {
       expect(result.stdout.trim().split('\n').pop()).toBe(expected);
     }
     expect(results.filter((result) => /built /.test(result.stderr))).toHaveLength(1);
-    expect(findTemporalCli(copy)).toBe(expected);
+    // CI exports TEMPORAL_CLI_PATH, which findTemporalCli rightly prefers: look without it.
+    const saved = process.env.TEMPORAL_CLI_PATH;
+    delete process.env.TEMPORAL_CLI_PATH;
+    try {
+      expect(findTemporalCli(copy)).toBe(expected);
+    } finally {
+      if (saved !== undefined) process.env.TEMPORAL_CLI_PATH = saved;
+    }
   });
 });
 
