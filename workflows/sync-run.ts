@@ -204,16 +204,19 @@ async function runSync(kind: SyncKind, input: SyncInput): Promise<SyncRunSummary
     progress.activeTypes = [];
 
     progress.phase = 'reconcile';
-    for (const type of selected) {
-      if (state.reconciled.includes(type)) continue;
-      const args = { runId: state.runId, syncType: kind, entityType: type };
-      const result =
-        kind === 'full' ? await longActivities.reconcileType(args) : await longActivities.reconcileIfChanged(args);
-      state.deleted += result.deleted;
-      const typeProgress = progress.types[type];
-      if (typeProgress) typeProgress.deleted += result.deleted;
-      state.reconciled.push(type);
-    }
+    // Types are independent here (links are repaired afterwards), so they reconcile concurrently.
+    await Promise.all(
+      selected.map(async (type) => {
+        if (state.reconciled.includes(type)) return;
+        const args = { runId: state.runId, syncType: kind, entityType: type };
+        const result =
+          kind === 'full' ? await longActivities.reconcileType(args) : await longActivities.reconcileIfChanged(args);
+        state.deleted += result.deleted;
+        const typeProgress = progress.types[type];
+        if (typeProgress) typeProgress.deleted += result.deleted;
+        state.reconciled.push(type);
+      }),
+    );
     progress.phase = 'repair';
     if (!state.repaired) {
       await longActivities.repairLinks({ runId: state.runId, syncType: kind });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSeedScenario } from '../../simulator/index.js';
 import { SyncAlreadyRunningError } from '../../temporal/sync-client.js';
+import { progressQuery } from '../../workflows/progress.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 describe('full sync on a tiny library', () => {
@@ -41,6 +42,11 @@ describe('full sync on a tiny library', () => {
       select image_id from image_effective_performers where performer_id = ${seed.performerId}
       and image_id = any(${seed.imageIds}::bigint[])`;
     expect(found.map((row) => Number(row.image_id)).sort()).toEqual([...seed.imageIds].sort());
+
+    // The progress query answers from the workflow (a worker is polling) with the final state.
+    const progress = await stack.client.workflow.getHandle(started.workflowId).query(progressQuery);
+    expect(progress).toMatchObject({ runId: started.syncRunId, phase: 'completed', syncType: 'full' });
+    expect(progress.types.scene?.created).toBe(library.scenes.size);
 
     const [run] = await sql`select status, completed_at, counts from sync_runs where id = ${started.syncRunId}`;
     expect(run?.status).toBe('completed');
