@@ -184,18 +184,31 @@ describe('incremental sync', () => {
     control.advanceClock(3 * 3600);
     const since = control.now().toISOString();
     control.advanceClock(60);
-    const scenes = sortedIds(sim, 'scenes');
-    const changed = scenes.filter((_, index) => index % 2 === 0);
-    for (const id of changed) control.update('scene', id, { details: `changed after since ${id}` });
+    // Half of every type's rows change after `since` (relations untouched, so nothing else moves).
+    const changed: Record<string, number[]> = {};
+    for (const [type, table] of [
+      ['scene', 'scenes'],
+      ['image', 'images'],
+      ['gallery', 'galleries'],
+      ['performer', 'performers'],
+      ['studio', 'studios'],
+      ['tag', 'tags'],
+      ['group', 'groups'],
+    ] as const) {
+      changed[type] = sortedIds(sim, table).filter((_, index) => index % 2 === 0);
+      const field = type === 'tag' ? 'description' : type === 'group' ? 'synopsis' : 'details';
+      for (const id of changed[type] ?? []) control.update(type, id, { [field]: `changed ${id}` } as never);
+    }
 
-    const summary = await (await stack.start('incremental', { since, entityTypes: ['scene'] })).result();
-    expect(summary.counts.scene?.updated).toBe(changed.length);
-    expect(summary.counts.scene?.created).toBe(0);
-    expect(Object.keys(summary.counts)).toEqual(['scene']);
-    const details = await stack.db.sql`select id from scenes where details like 'changed after since%' order by id`;
-    expect(details.map((row) => Number(row.id))).toEqual(changed);
+    const summary = await (await stack.start('incremental', { since })).result();
+    for (const [type, ids] of Object.entries(changed)) {
+      expect(summary.counts[type as keyof typeof summary.counts]?.updated, type).toBe(ids.length);
+      expect(summary.counts[type as keyof typeof summary.counts]?.created, type).toBe(0);
+    }
     const logged = await stack.db.sql`
-      select entity_id from sync_log where run_id = ${summary.runId} and change_type = 'updated' order by entity_id`;
-    expect(logged.map((row) => Number(row.entity_id))).toEqual(changed);
+      select entity_type, array_agg(entity_id order by entity_id) as ids from sync_log
+      where run_id = ${summary.runId} and change_type = 'updated' group by entity_type`;
+    const loggedByType = Object.fromEntries(logged.map((row) => [row.entity_type, (row.ids as number[]).map(Number)]));
+    expect(loggedByType).toEqual(changed);
   });
 });
