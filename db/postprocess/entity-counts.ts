@@ -27,8 +27,8 @@ import {
  *  - own links a changed scene or image LOST leave no trace in the mirror (the sync has already
  *    replaced them and no derived table mirrors them), so when a run may have removed such a link
  *    the stored counts of that one dimension are compared with the actual ones and any entity that
- *    drifted is recounted. That is one scan of one link table, and only for runs whose changes
- *    mention the link (sync_log.changed_fields) or delete the owner.
+ *    drifted is recounted. That is one scan of one link table, and only for runs whose updates
+ *    name the link in sync_log.changed_fields (or leave it NULL: unknown).
  */
 export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promise<StepResult> {
   const startedAt = performance.now();
@@ -36,9 +36,10 @@ export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promis
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
       // Into a shadow table, then merged (see createShadow); stale marks are always rewritten.
-      const live = await insertCounts(tx, false, await createShadow(tx, ENTITY_COUNTS));
+      const into = await createShadow(tx, ENTITY_COUNTS);
+      const live = await insertCounts(tx, false, into);
       await tx`delete from entity_counts where computed_at = '-infinity'`;
-      await mergeShadow(tx, ENTITY_COUNTS);
+      await mergeShadow(tx, ENTITY_COUNTS, into);
       return live;
     }
 
@@ -202,15 +203,17 @@ function touchingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragme
 
 /**
  * Owners that can have dropped a link of this dimension: updated ones that name it (or say
- * nothing), and deleted ones (the sync may or may not keep a deleted entity's links). A created
- * owner had no links; a revived one was deleted, so its old links counted for nothing.
+ * nothing). A created owner had no links; a revived one was deleted, so its old links counted for
+ * nothing. A deleted owner keeps its own links (the sync's softDelete only sets deleted_at and logs
+ * changed_fields NULL), so its current links, counted as touching, are its old ones; only a
+ * deletion whose changed_fields name the link says it dropped some.
  */
 function losingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragment {
   return tx`
     select 1 from pp_changed
     where entity_type = ${dimension.owner}
-      and (change_type = 'deleted'
-        or (change_type = 'updated' and (changed_fields is null or changed_fields && ${dimension.fields}::text[])))`;
+      and change_type in ('updated', 'deleted')
+      and (changed_fields && ${dimension.fields}::text[] or (change_type = 'updated' and changed_fields is null))`;
 }
 
 /**

@@ -31,17 +31,19 @@ export async function runImageInheritance(sql: Sql, scope: PostProcessScope): Pr
   const affected = await withSyncTransaction(sql, async (tx) => {
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
+      // The per-image aggregates over the whole library spill to disk at the default 4MB.
       await tx`set local work_mem = '64MB'`;
       // Into shadow tables, then merged: see createShadow. (Not TRUNCATE + insert either: its
       // exclusive lock would block every reader until commit.)
-      const live = await insertEffective(tx, false, {
+      const into: EffectiveTargets = {
         effective: await createShadow(tx, IMAGE_EFFECTIVE),
         performers: await createShadow(tx, IMAGE_EFFECTIVE_PERFORMERS),
         tags: await createShadow(tx, IMAGE_EFFECTIVE_TAGS),
-      });
-      for (const table of [IMAGE_EFFECTIVE, IMAGE_EFFECTIVE_PERFORMERS, IMAGE_EFFECTIVE_TAGS]) {
-        await mergeShadow(tx, table);
-      }
+      };
+      const live = await insertEffective(tx, false, into);
+      await mergeShadow(tx, IMAGE_EFFECTIVE, into.effective);
+      await mergeShadow(tx, IMAGE_EFFECTIVE_PERFORMERS, into.performers);
+      await mergeShadow(tx, IMAGE_EFFECTIVE_TAGS, into.tags);
       return live;
     }
 

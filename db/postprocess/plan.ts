@@ -10,6 +10,9 @@ import type { EntityType } from '../../stash/entity-types.js';
 export const POST_PROCESS_STEP_NAMES = ['image-inheritance', 'scene-tag-inheritance', 'entity-counts'] as const;
 export type PostProcessStepName = (typeof POST_PROCESS_STEP_NAMES)[number];
 
+/** sync_log change types that mean an entity's mirrored data (row, own links or liveness) changed. */
+export const RUN_CHANGE_TYPES = ['created', 'updated', 'deleted', 'revived'] as const;
+
 /**
  * `all` recomputes every derived row (full sync). `run` recomputes only what the entities changed
  * in that run touch: sync_log rows with that run_id and change_type created/updated/deleted/revived.

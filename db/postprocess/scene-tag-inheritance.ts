@@ -30,8 +30,9 @@ export async function runSceneTagInheritance(sql: Sql, scope: PostProcessScope):
     await lockPostProcessing(tx);
     if (scope.kind === 'all') {
       // Into a shadow table, then merged: see createShadow.
-      await insertInherited(tx, false, await createShadow(tx, SCENE_INHERITED_TAGS));
-      await mergeShadow(tx, SCENE_INHERITED_TAGS);
+      const into = await createShadow(tx, SCENE_INHERITED_TAGS);
+      await insertInherited(tx, false, into);
+      await mergeShadow(tx, SCENE_INHERITED_TAGS, into);
       const [live] = await tx<{ n: number }[]>`select count(*)::int as n from scenes where deleted_at is null`;
       return live?.n ?? 0;
     }

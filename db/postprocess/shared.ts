@@ -1,5 +1,6 @@
 import type { PendingQuery, Row } from 'postgres';
 import type { TransactionSql } from '../client.js';
+import { RUN_CHANGE_TYPES } from './plan.js';
 
 /**
  * Pieces shared by the post-processing steps. Every step runs in one sync transaction and, for a
@@ -12,9 +13,6 @@ export type Fragment = PendingQuery<Row[]>;
 
 /** "postproc" in ASCII: one advisory lock serializes all post-processing (see lockPostProcessing). */
 const POST_PROCESS_LOCK_KEY = 0x706f737470726f63n;
-
-/** sync_log change types that mean the entity's mirrored data (row, links or liveness) changed. */
-export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'revived'] as const;
 
 /**
  * Steps delete and re-insert derived rows, so two overlapping runs would collide on primary keys,
@@ -43,7 +41,7 @@ export async function loadRunChanges(tx: TransactionSql, runId: string): Promise
     from sync_log
     where run_id = ${runId}
       and entity_id is not null
-      and change_type in ('created', 'updated', 'deleted', 'revived')`;
+      and change_type = any(${[...RUN_CHANGE_TYPES]}::text[])`;
   await tx`analyze pp_changed`;
   return inserted.count;
 }
@@ -142,43 +140,62 @@ export const ENTITY_COUNTS: DerivedTable = {
 
 /**
  * The `all` scope computes the complete new contents into a shadow temp table (pp_new_<table>)
- * and then merges it (mergeShadow). Deleting and re-inserting every row instead made a full
- * recompute of 200k images ~2x slower (each insert checks the key against the dead row it
+ * and then merges it (mergeShadow). Deleting and re-inserting every row instead made a repeated
+ * full recompute of 200k images ~2x slower (each insert checks its key against the dead row it
  * replaces) and doubled the tables until vacuum, although a full sync mostly changes nothing.
- * Returns the shadow's name, to be used as the insert target.
+ * An empty table (the first full recompute) needs no merge: the rows go straight into it.
+ * Returns the insert target: the shadow's name, or the table's own.
  */
 export async function createShadow(tx: TransactionSql, table: DerivedTable): Promise<string> {
+  // Identifiers are the constants above, never input: unsafe() only splices them in.
+  const [filled] = await tx.unsafe<{ filled: boolean }[]>(`select exists (select 1 from ${table.name}) as filled`);
+  if (!filled?.filled) return table.name;
   const shadow = `pp_new_${table.name}`;
   const columns = [...table.key, ...table.values].join(', ');
-  // Identifiers are the constants above, never input: unsafe() only splices them in.
   await tx.unsafe(`create temp table ${shadow} on commit drop as select ${columns} from ${table.name} with no data`);
   return shadow;
 }
 
 /**
- * Makes the table equal to its shadow while touching only rows that differ: deletes rows whose
- * key is gone or whose values changed, then inserts the rows whose key the table lacks. Unchanged rows keep
- * their computed_at, as rows outside a `run` scope do: computed_at is when the row was last written.
- * Returns the number of rows deleted plus inserted.
+ * Makes the table equal to its shadow (`into`, from createShadow) while touching only rows that
+ * differ: deletes rows whose key is gone or whose values changed, then inserts the rows whose key
+ * the table lacks. Unchanged rows keep their computed_at, as rows outside a `run` scope do:
+ * computed_at is when the row was last written. Then analyzes the table if much changed.
  */
-export async function mergeShadow(tx: TransactionSql, table: DerivedTable): Promise<number> {
-  const shadow = `pp_new_${table.name}`;
-  const columns = [...table.key, ...table.values].join(', ');
-  const sameKey = table.key.map((column) => `n.${column} = t.${column}`).join(' and ');
-  const sameValues = table.values.length
-    ? ` and row(${table.values.map((c) => `n.${c}`).join(', ')}) is not distinct from row(${table.values.map((c) => `t.${c}`).join(', ')})`
-    : '';
-  const deleted = await tx.unsafe(
-    `delete from ${table.name} t where not exists (select 1 from ${shadow} n where ${sameKey}${sameValues})`,
-  );
-  // A key that survived the delete holds the new row already: drop it from the shadow (a temp
-  // table, so no WAL) and insert the rest plainly. Never an anti-join against the table being
-  // inserted into: with statistics saying "empty" that was planned as a nested loop over its
-  // growing heap, quadratic on a first full recompute.
-  await tx.unsafe(`delete from ${shadow} n using ${table.name} t where ${sameKey}`);
-  const inserted = await tx.unsafe(`insert into ${table.name} (${columns}) select ${columns} from ${shadow}`);
-  return deleted.count + inserted.count;
+export async function mergeShadow(tx: TransactionSql, table: DerivedTable, into: string): Promise<void> {
+  let written: number;
+  if (into === table.name) {
+    // Filled directly: how many rows, up to the threshold, is all that matters below.
+    const [row] = await tx.unsafe<{ n: number }[]>(
+      `select count(*)::int as n from (select 1 from ${table.name} limit ${ANALYZE_AFTER_ROWS}) s`,
+    );
+    written = row?.n ?? 0;
+  } else {
+    const columns = [...table.key, ...table.values].join(', ');
+    const sameKey = table.key.map((column) => `n.${column} = t.${column}`).join(' and ');
+    const sameValues = table.values.length
+      ? ` and row(${table.values.map((c) => `n.${c}`).join(', ')}) is not distinct from row(${table.values.map((c) => `t.${c}`).join(', ')})`
+      : '';
+    const deleted = await tx.unsafe(
+      `delete from ${table.name} t where not exists (select 1 from ${into} n where ${sameKey}${sameValues})`,
+    );
+    // A key that survived the delete holds the new row already: drop it from the shadow (a temp
+    // table, so no WAL) and insert the rest plainly. Never an anti-join against the table being
+    // inserted into: with statistics saying "empty" that was planned as a nested loop over its
+    // growing heap, quadratic on a full recompute.
+    await tx.unsafe(`delete from ${into} n using ${table.name} t where ${sameKey}`);
+    const inserted = await tx.unsafe(`insert into ${table.name} (${columns}) select ${columns} from ${into}`);
+    written = deleted.count + inserted.count;
+  }
+  // Fresh statistics for the `run` scopes that follow: without them (a table first filled by this
+  // recompute and not yet seen by autovacuum) "image_id in (few ids)" is guessed at half the table
+  // and planned as a full scan. ANALYZE in a transaction samples this transaction's rows. Small
+  // changes are left to autovacuum.
+  if (written >= ANALYZE_AFTER_ROWS) await tx.unsafe(`analyze ${table.name}`);
 }
+
+/** Rows an `all` recompute must write before it analyzes the table itself. */
+const ANALYZE_AFTER_ROWS = 1000;
 
 /** An empty fragment, or the fragment when the scope is a run: SQL shared by both scopes. */
 export function onlyInRun(isRun: boolean, tx: TransactionSql, fragment: Fragment): Fragment {

@@ -12,7 +12,7 @@ import {
 import { runSceneTagInheritance } from './scene-tag-inheritance.js';
 
 export type { PostProcessScope, PostProcessStepName, StepResult } from './plan.js';
-export { POST_PROCESS_STEP_NAMES, stepNamesFor } from './plan.js';
+export { POST_PROCESS_STEP_NAMES, RUN_CHANGE_TYPES, stepNamesFor } from './plan.js';
 
 /**
  * One post-processing step. Every sync mode (full, incremental, smart, single entity) runs the

@@ -112,11 +112,17 @@ export const DERIVED_TABLES = [
   'entity_counts',
 ];
 
+/**
+ * Empties tables with DELETE: for these few rows it is far cheaper than TRUNCATE, which swaps
+ * (and fsyncs) a new file per table.
+ */
+export async function clearTables(tx: TransactionSql, tables: readonly string[]): Promise<void> {
+  for (const table of tables) await tx.unsafe(`delete from ${table}`);
+}
+
 /** Empties own, derived and log tables (between scenarios sharing one database). */
 export async function resetMirror(sql: Sql): Promise<void> {
-  await withSyncTransaction(sql, async (tx) => {
-    await tx.unsafe(`truncate ${[...OWN_TABLES, ...DERIVED_TABLES, 'sync_log'].join(', ')}`);
-  });
+  await withSyncTransaction(sql, (tx) => clearTables(tx, [...OWN_TABLES, ...DERIVED_TABLES, 'sync_log']));
 }
 
 /** The derived tables as sorted plain rows, without computed_at (it differs between recomputes). */

@@ -5,6 +5,8 @@ import { POST_PROCESS_STEPS, type PostProcessScope, stepsFor } from '../../db/po
 import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import {
+  clearTables,
+  DERIVED_TABLES,
   type EntityFixture,
   type FixtureValue,
   insertEntities,
@@ -190,7 +192,8 @@ function mutate(library: Library, mutations: Mutation[]): Array<{ type: EntityTy
         const entity = library.entities[mutation.type].get(id);
         if (!entity) break;
         entity.deleted = true;
-        // Whether the sync keeps a deleted entity's own links is not the steps' business: cover both.
+        // The sync's soft delete keeps a deleted entity's own links; one that dropped them would have
+        // to name them in changed_fields (diffLog does). Cover both.
         if (mutation.dropLinks) {
           for (const table of LINK_TABLE_NAMES) {
             if (LINK_TABLES[table].owner !== mutation.type) continue;
@@ -252,8 +255,11 @@ function diffLog(before: Library, after: Library, unknownFields: boolean): LogEn
             ? 'deleted'
             : 'updated';
       if (change === 'updated' && fields.size === 0) continue;
-      if (change !== 'created' && was?.deleted !== now.deleted) fields.add('deleted_at');
-      entries.push({ type, id, change, ...(unknownFields ? {} : { fields: [...fields] }) });
+      // As the sync logs them: created and deleted with NULL changed_fields, except that a deletion
+      // which also dropped own links must name them (the sync's soft delete keeps them); updated
+      // and revived with the changed fields, or NULL ("unknown") when unknownFields.
+      const named = change === 'deleted' ? fields.size > 0 : change === 'created' ? false : !unknownFields;
+      entries.push({ type, id, change, ...(named ? { fields: [...fields] } : {}) });
     }
   }
   return entries;
@@ -261,7 +267,7 @@ function diffLog(before: Library, after: Library, unknownFields: boolean): LogEn
 
 async function writeLibrary(sql: Sql, library: Library): Promise<void> {
   await withSyncTransaction(sql, async (tx) => {
-    await tx.unsafe(`truncate ${OWN_TABLES.join(', ')}`);
+    await clearTables(tx, OWN_TABLES);
     for (const type of ENTITY_TYPES) {
       const rows: EntityFixture[] = [...library.entities[type]].map(([id, entity]) => ({
         id,
@@ -299,9 +305,13 @@ it('run scope leaves exactly the derived tables of an all-scope recompute', asyn
       async (initial, mutations, unknownFields) => {
         iteration += 1;
         const runId = `prop-run-${iteration}`;
+        const runAll = async () => {
+          for (const step of POST_PROCESS_STEPS) await step.run(sql, all);
+        };
         await resetMirror(sql);
         await writeLibrary(sql, initial);
-        for (const step of POST_PROCESS_STEPS) await step.run(sql, all);
+        await runAll();
+        const initialDerived = await snapshotDerived(sql);
 
         const changed = cloneLibrary(initial);
         const touched = mutate(changed, mutations);
@@ -338,8 +348,19 @@ it('run scope leaves exactly the derived tables of an all-scope recompute', asyn
         // Every stale mark the inheritance steps left was consumed by the counts step.
         expect(await sql`select 1 from entity_counts where computed_at = '-infinity'`).toHaveLength(0);
 
-        for (const step of POST_PROCESS_STEPS) await step.run(sql, all);
-        expect(afterRun).toEqual(await snapshotDerived(sql));
+        // `all` into empty tables (rows inserted directly) gives the same.
+        await withSyncTransaction(sql, (tx) => clearTables(tx, DERIVED_TABLES));
+        await runAll();
+        expect(await snapshotDerived(sql)).toEqual(afterRun);
+
+        // `all` over existing rows (merged from a shadow) gets from one library's derived rows to
+        // the other's, in both directions.
+        await writeLibrary(sql, initial);
+        await runAll();
+        expect(await snapshotDerived(sql)).toEqual(initialDerived);
+        await writeLibrary(sql, changed);
+        await runAll();
+        expect(await snapshotDerived(sql)).toEqual(afterRun);
       },
     ),
     // POSTPROCESS_PROPERTY_RUNS=500 for a longer soak.

@@ -366,6 +366,44 @@ describe('entity counts', () => {
     ]);
   });
 
+  it('hands stale counts over from an inheritance step to the next counts step, of any scope', async () => {
+    await withSyncTransaction(sql, async (tx) => {
+      await insertEntities(tx, 'performer', [{ id: 1 }, { id: 2 }]);
+      await insertEntities(tx, 'gallery', [{ id: 10 }]);
+      await insertEntities(tx, 'image', [{ id: 100 }]);
+      await insertLinks(tx, 'image_galleries', [[100, 10]]);
+      await insertLinks(tx, 'gallery_performers', [[10, 1]]);
+    });
+    await runAll();
+    await withSyncTransaction(sql, async (tx) => {
+      await tx`update gallery_performers set performer_id = 2 where gallery_id = 10`;
+      await logChanges(tx, 'r4', [{ type: 'gallery', id: 10, fields: ['performers'] }]);
+    });
+    // Image inheritance ran, the counts step did not (an interrupted run): both performers are marked.
+    await runPostProcessStep(sql, 'image-inheritance', { kind: 'run', runId: 'r4' });
+    const marked = await sql`select entity_id from entity_counts where computed_at = '-infinity' order by 1`;
+    expect(marked.map((row) => row.entity_id)).toEqual([1, 2]);
+    // The old counts stay readable until then.
+    expect(
+      await sql`select entity_id, image_count from entity_counts where entity_type = 'performer' order by 1`,
+    ).toEqual([
+      { entity_id: 1, image_count: 1 },
+      { entity_id: 2, image_count: 0 },
+    ]);
+    // A later counts step of an unrelated run picks the marks up.
+    await runPostProcessStep(sql, 'entity-counts', { kind: 'run', runId: 'unrelated' });
+    expect(
+      await sql`select entity_id, image_count from entity_counts where entity_type = 'performer' order by 1`,
+    ).toEqual([
+      { entity_id: 1, image_count: 0 },
+      { entity_id: 2, image_count: 1 },
+    ]);
+    // And a full recompute clears marks too.
+    await withSyncTransaction(sql, (tx) => tx`update entity_counts set computed_at = '-infinity'`);
+    await runPostProcessStep(sql, 'entity-counts', ALL);
+    expect(await sql`select 1 from entity_counts where computed_at = '-infinity'`).toHaveLength(0);
+  });
+
   it('recounts an entity that lost an own scene link only through the scene change, and removes deleted entities', async () => {
     await withSyncTransaction(sql, async (tx) => {
       await insertEntities(tx, 'performer', [{ id: 1 }, { id: 2 }]);
