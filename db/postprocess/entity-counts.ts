@@ -40,6 +40,7 @@ export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promis
       const live = await insertCounts(tx, false, into);
       await tx`delete from entity_counts where computed_at = '-infinity'`;
       await mergeShadow(tx, ENTITY_COUNTS, into);
+      await syncGalleryImageCounts(tx);
       return live;
     }
 
@@ -73,6 +74,7 @@ export async function runEntityCounts(sql: Sql, scope: PostProcessScope): Promis
       using pp_counted c
       where ec.entity_type = c.entity_type and ec.entity_id = c.entity_id`;
     await insertCounts(tx, true, ENTITY_COUNTS.name);
+    await syncGalleryImageCounts(tx);
     const [candidates] = await tx<{ n: number }[]>`select count(*)::int as n from pp_counted`;
     return candidates?.n ?? 0;
   });
@@ -303,4 +305,17 @@ async function insertCounts(tx: TransactionSql, isRun: boolean, into: string): P
     where g.deleted_at is null ${scope('gallery', tx`g.id`)}`;
 
   return performers.count + tags.count + studios.count + galleries.count;
+}
+
+/**
+ * galleries.image_count is Stash's "images in this gallery". Stash changes it when an IMAGE joins
+ * or leaves without bumping the gallery, so the sync does not copy it (it would go stale); it is
+ * kept equal to the gallery's count here instead, writing only the galleries whose count moved.
+ */
+async function syncGalleryImageCounts(tx: TransactionSql): Promise<void> {
+  await tx`
+    update galleries g set image_count = coalesce(ec.image_count, 0)
+    from galleries current
+    left join entity_counts ec on ec.entity_type = 'gallery' and ec.entity_id = current.id
+    where g.id = current.id and g.deleted_at is null and g.image_count is distinct from coalesce(ec.image_count, 0)`;
 }

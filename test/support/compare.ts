@@ -64,5 +64,15 @@ export async function diffMirror(sql: Sql, simulator: Simulator, stashUrl: strin
       different: wrongSceneTags.map((id) => ({ id, fields: ['scene_tags (model)'] })),
     });
   }
+  // galleries.image_count follows the images linked to the gallery, as Stash's own count does.
+  const galleryCounts = new Map<number, number>();
+  for (const image of library.images.values()) {
+    for (const id of image.gallery_ids) galleryCounts.set(id, (galleryCounts.get(id) ?? 0) + 1);
+  }
+  const storedCounts = await sql`select id, image_count from galleries where deleted_at is null`;
+  const wrongCounts = storedCounts
+    .filter((row) => Number(row.image_count) !== (galleryCounts.get(Number(row.id)) ?? 0))
+    .map((row) => ({ id: Number(row.id), fields: ['image_count'] }));
+  if (wrongCounts.length > 0) differences.push({ type: 'gallery', missing: [], extra: [], different: wrongCounts });
   return differences;
 }
