@@ -10,7 +10,7 @@ import {
   stashDate,
   stringList,
 } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 const rawGallery = z.object({
   ...stamps,
@@ -51,16 +51,7 @@ export const gallerySpec: EntitySpec = {
     { name: 'urls', type: 'text[]' },
     { name: 'studio_id', type: 'bigint' },
   ],
-  links: [
-    {
-      name: 'performers',
-      table: 'gallery_performers',
-      ownerColumn: 'gallery_id',
-      targetColumn: 'performer_id',
-      targetType: 'performer',
-    },
-    { name: 'tags', table: 'gallery_tags', ownerColumn: 'gallery_id', targetColumn: 'tag_id', targetType: 'tag' },
-  ],
+  links: [ownLink('gallery', 'performer'), ownLink('gallery', 'tag')],
   dependsOn: ENTITY_DEPENDENCIES.gallery,
   map: mapper(rawGallery, (raw) => ({
     id: raw.id,
@@ -78,8 +69,8 @@ export const gallerySpec: EntitySpec = {
       ...stampColumns(raw),
     },
     links: {
-      performers: raw.performers.map((target) => ({ target })),
-      tags: raw.tags.map((target) => ({ target })),
+      performers: toTargets(raw.performers),
+      tags: toTargets(raw.tags),
     },
   })),
 };

@@ -11,7 +11,7 @@ import {
   stashDate,
   stringList,
 } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 const rawGroup = z.object({
   ...stamps,
@@ -49,7 +49,7 @@ export const groupSpec: EntitySpec = {
     { name: 'urls', type: 'text[]' },
   ],
   links: [
-    { name: 'tags', table: 'group_tags', ownerColumn: 'group_id', targetColumn: 'tag_id', targetType: 'tag' },
+    ownLink('group', 'tag'),
     {
       name: 'containing_groups',
       table: 'group_relations',
@@ -76,7 +76,7 @@ export const groupSpec: EntitySpec = {
       ...stampColumns(raw),
     },
     links: {
-      tags: raw.tags.map((target) => ({ target })),
+      tags: toTargets(raw.tags),
       containing_groups: raw.containing_groups.map((relation) => ({
         target: relation.group,
         description: relation.description,

@@ -10,7 +10,7 @@ import {
   stashDate,
   stringList,
 } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 // visual_files is a union (ImageFile | VideoFile); both carry these fields.
 const rawVisualFile = z.object({
@@ -65,23 +65,7 @@ export const imageSpec: EntitySpec = {
     { name: 'format', type: 'text' },
     { name: 'path', type: 'text' },
   ],
-  links: [
-    {
-      name: 'galleries',
-      table: 'image_galleries',
-      ownerColumn: 'image_id',
-      targetColumn: 'gallery_id',
-      targetType: 'gallery',
-    },
-    {
-      name: 'performers',
-      table: 'image_performers',
-      ownerColumn: 'image_id',
-      targetColumn: 'performer_id',
-      targetType: 'performer',
-    },
-    { name: 'tags', table: 'image_tags', ownerColumn: 'image_id', targetColumn: 'tag_id', targetType: 'tag' },
-  ],
+  links: [ownLink('image', 'gallery'), ownLink('image', 'performer'), ownLink('image', 'tag')],
   dependsOn: ENTITY_DEPENDENCIES.image,
   map: mapper(rawImage, (raw) => {
     const file = raw.visual_files[0];
@@ -107,9 +91,9 @@ export const imageSpec: EntitySpec = {
         ...stampColumns(raw),
       },
       links: {
-        galleries: raw.galleries.map((target) => ({ target })),
-        performers: raw.performers.map((target) => ({ target })),
-        tags: raw.tags.map((target) => ({ target })),
+        galleries: toTargets(raw.galleries),
+        performers: toTargets(raw.performers),
+        tags: toTargets(raw.tags),
       },
     };
   }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 export const GENDERS = ['MALE', 'FEMALE', 'TRANSGENDER_MALE', 'TRANSGENDER_FEMALE', 'INTERSEX', 'NON_BINARY'] as const;
 
@@ -53,9 +53,7 @@ export const performerSpec: EntitySpec = {
     { name: 'urls', type: 'text[]' },
     { name: 'ignore_auto_tag', type: 'boolean' },
   ],
-  links: [
-    { name: 'tags', table: 'performer_tags', ownerColumn: 'performer_id', targetColumn: 'tag_id', targetType: 'tag' },
-  ],
+  links: [ownLink('performer', 'tag')],
   dependsOn: ENTITY_DEPENDENCIES.performer,
   map: mapper(rawPerformer, (raw) => ({
     id: raw.id,
@@ -77,6 +75,6 @@ export const performerSpec: EntitySpec = {
       ignore_auto_tag: raw.ignore_auto_tag,
       ...stampColumns(raw),
     },
-    links: { tags: raw.tags.map((target) => ({ target })) },
+    links: { tags: toTargets(raw.tags) },
   })),
 };

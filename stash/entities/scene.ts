@@ -14,7 +14,7 @@ import {
   stashTime,
   stringList,
 } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 const rawVideoFile = z.object({
   path: z.string(),
@@ -88,29 +88,10 @@ export const sceneSpec: EntitySpec = {
     { name: 'path', type: 'text' },
   ],
   links: [
-    {
-      name: 'performers',
-      table: 'scene_performers',
-      ownerColumn: 'scene_id',
-      targetColumn: 'performer_id',
-      targetType: 'performer',
-    },
-    { name: 'tags', table: 'scene_tags', ownerColumn: 'scene_id', targetColumn: 'tag_id', targetType: 'tag' },
-    {
-      name: 'galleries',
-      table: 'scene_galleries',
-      ownerColumn: 'scene_id',
-      targetColumn: 'gallery_id',
-      targetType: 'gallery',
-    },
-    {
-      name: 'groups',
-      table: 'scene_groups',
-      ownerColumn: 'scene_id',
-      targetColumn: 'group_id',
-      targetType: 'group',
-      extraColumns: [{ name: 'scene_index', type: 'integer' }],
-    },
+    ownLink('scene', 'performer'),
+    ownLink('scene', 'tag'),
+    ownLink('scene', 'gallery'),
+    ownLink('scene', 'group', [{ name: 'scene_index', type: 'integer' }]),
   ],
   dependsOn: ENTITY_DEPENDENCIES.scene,
   map: mapper(rawScene, (raw) => {
@@ -146,9 +127,9 @@ export const sceneSpec: EntitySpec = {
         ...stampColumns(raw),
       },
       links: {
-        performers: raw.performers.map((target) => ({ target })),
-        tags: raw.tags.map((target) => ({ target })),
-        galleries: raw.galleries.map((target) => ({ target })),
+        performers: toTargets(raw.performers),
+        tags: toTargets(raw.tags),
+        galleries: toTargets(raw.galleries),
         groups: raw.groups.map((link) => ({ target: link.group, scene_index: link.scene_index })),
       },
     };

@@ -82,3 +82,33 @@ export const STAMP_COLUMNS: ColumnSpec[] = [
   { name: 'stash_updated_at', type: 'timestamptz' },
   { name: 'stash_updated_at_raw', type: 'text' },
 ];
+
+const PLURAL: Record<EntityType, string> = {
+  studio: 'studios',
+  tag: 'tags',
+  performer: 'performers',
+  group: 'groups',
+  gallery: 'galleries',
+  scene: 'scenes',
+  image: 'images',
+};
+
+/**
+ * The usual own link: table `<owner>_<targets>` with `<owner>_id` and `<target>_id`, named after
+ * the Stash field (`tags`, `performers`, ...). The two irregular ones (tag_parents,
+ * group_relations) are spelled out in their specs.
+ */
+export function ownLink(owner: EntityType, target: EntityType, extraColumns?: ColumnSpec[]): LinkSpec {
+  const name = PLURAL[target];
+  return {
+    name,
+    table: `${owner}_${name}`,
+    ownerColumn: `${owner}_id`,
+    targetColumn: `${target}_id`,
+    targetType: target,
+    ...(extraColumns ? { extraColumns } : {}),
+  };
+}
+
+/** Link rows for plain id lists. */
+export const toTargets = (ids: number[]): LinkRow[] => ids.map((target) => ({ target }));

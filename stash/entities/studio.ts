@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stringList } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
 const rawStudio = z.object({
   ...stamps,
@@ -35,7 +35,7 @@ export const studioSpec: EntitySpec = {
     { name: 'details', type: 'text' },
     { name: 'ignore_auto_tag', type: 'boolean' },
   ],
-  links: [{ name: 'tags', table: 'studio_tags', ownerColumn: 'studio_id', targetColumn: 'tag_id', targetType: 'tag' }],
+  links: [ownLink('studio', 'tag')],
   dependsOn: ENTITY_DEPENDENCIES.studio,
   map: mapper(rawStudio, (raw) => ({
     id: raw.id,
@@ -51,6 +51,6 @@ export const studioSpec: EntitySpec = {
       ignore_auto_tag: raw.ignore_auto_tag,
       ...stampColumns(raw),
     },
-    links: { tags: raw.tags.map((target) => ({ target })) },
+    links: { tags: toTargets(raw.tags) },
   })),
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalText, stampColumns, stamps, stringList } from './fields.js';
-import { type EntitySpec, mapper } from './spec.js';
+import { type EntitySpec, mapper, toTargets } from './spec.js';
 
 const rawTag = z.object({
   ...stamps,
@@ -47,6 +47,6 @@ export const tagSpec: EntitySpec = {
       ignore_auto_tag: raw.ignore_auto_tag,
       ...stampColumns(raw),
     },
-    links: { parents: raw.parents.map((target) => ({ target })) },
+    links: { parents: toTargets(raw.parents) },
   })),
 };
