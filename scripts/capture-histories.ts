@@ -4,9 +4,10 @@
  * the commit); otherwise test/replay/replay.test.ts keeps such changes from landing unnoticed.
  *   npx tsx scripts/capture-histories.ts   (needs a local PostgreSQL in TEST_DATABASE_URL or starts an embedded one)
  */
+
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import { connect } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
@@ -48,10 +49,14 @@ if (!cli) throw new Error('the Temporal CLI is needed (scripts/install-temporal.
 
 /** The CLI's JSON is the format historyFromJSON reads back. */
 async function save(name: string, id: string, runId: string) {
-  const json = execFileSync(cli as string, ['workflow', 'show', '--address', temporal.address, '-w', id, '-r', runId, '--output', 'json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-  });
+  const json = execFileSync(
+    cli as string,
+    ['workflow', 'show', '--address', temporal.address, '-w', id, '-r', runId, '--output', 'json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    },
+  );
   writeFileSync(out(name), json);
   console.log(`captured ${name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
 }
@@ -64,7 +69,10 @@ simulator.control.update('scene', [...simulator.library.scenes.keys()][0] as num
 const smart = await startSync(client, target, 'smart', { trigger: 'capture' });
 await smart.result();
 await save('smart-sync', smart.workflowId, smart.runId);
-const incremental = await startSync(client, target, 'incremental', { trigger: 'capture', since: '2025-01-01T00:00:00Z' });
+const incremental = await startSync(client, target, 'incremental', {
+  trigger: 'capture',
+  since: '2025-01-01T00:00:00Z',
+});
 await incremental.result();
 await save('incremental-sync', incremental.workflowId, incremental.runId);
 const entity = await startEntitySync(client, target, { entityType: 'scene', id: 1, trigger: 'capture' });
