@@ -1,83 +1,68 @@
-import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
-import type { Sql } from '../db/client.js';
-import { SyncAlreadyRunningError, startFullSync } from '../temporal/sync-client.js';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { type ApiDependencies, type AppEnv, resolveContext } from './context.js';
+import { bearerAuth } from './middleware/auth.js';
+import { errorHandler, validationHook } from './middleware/errors.js';
+import { defaultLogger, requestLogger } from './middleware/logging.js';
+import { createMetrics } from './middleware/metrics.js';
+import { registerDocsRoutes } from './routes/docs.js';
+import { registerLibraryRoutes } from './routes/library.js';
+import { registerOperationRoutes } from './routes/operations.js';
+import { registerScheduleRoutes } from './routes/schedule.js';
+import { registerSyncEventRoutes } from './routes/sync-events.js';
+import { registerSyncLogRoutes } from './routes/sync-logs.js';
+import { registerSyncRunRoutes } from './routes/sync-runs.js';
+import { registerSyncStartRoutes } from './routes/sync-start.js';
+import { registerSyncStatusRoutes } from './routes/sync-status.js';
 
-export interface ApiDependencies {
-  sql: Sql;
-  temporal: Client;
-  taskQueue: string;
-  workflowId?: string | undefined;
-  apiToken?: string | undefined;
-  temporalUiUrl?: string | undefined;
-}
+export type { ApiDependencies } from './context.js';
+export { defaultLogger as createApiLogger } from './middleware/logging.js';
+
+/** Request bodies are small JSON documents; anything bigger is refused before it is parsed. */
+const MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * The HTTP API. This first cut starts full syncs and reports status; the full route set
- * (history, cancel, schedule, library reads) is issue #5's.
+ * The HTTP API (docs/api.md): sync control and history, the smart-sync schedule, library reads
+ * in Stash's filter language, and the operational endpoints. Routes are declared with zod
+ * schemas, which validate every input and generate /openapi.json.
  */
-export function createApiApp(deps: ApiDependencies): Hono {
-  const app = new Hono();
+export function createApiApp(deps: ApiDependencies): OpenAPIHono<AppEnv> {
+  const logger = deps.logger ?? defaultLogger();
+  const ctx = resolveContext(deps, logger);
+  const metrics = createMetrics();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const checks = { postgres: false, temporal: false };
-    try {
-      await deps.sql`select 1`;
-      checks.postgres = true;
-    } catch {}
-    try {
-      await deps.temporal.connection.workflowService.getSystemInfo({});
-      checks.temporal = true;
-    } catch {}
-    const ready = checks.postgres && checks.temporal;
-    return c.json({ status: ready ? 'ready' : 'unavailable', checks }, ready ? 200 : 503);
+  app.use('*', requestId());
+  app.use('*', requestLogger(logger));
+  app.use('*', metrics.middleware);
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: 'body: request body too large', field: 'body' }, 413),
+    }),
+  );
+  if (deps.apiToken) app.use('/api/*', bearerAuth(deps.apiToken));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API_TOKEN (required on /api routes when the server has one)',
   });
 
-  if (deps.apiToken) app.use('/api/*', bearerAuth({ token: deps.apiToken }));
+  registerOperationRoutes(app, ctx, metrics);
+  registerDocsRoutes(app);
+  // Before the sync-start routes: POST /api/sync/schedule/trigger also matches
+  // /api/sync/{entityType}/{id}, and Hono runs matching routes in registration order.
+  registerScheduleRoutes(app, ctx);
+  registerSyncStartRoutes(app, ctx);
+  registerSyncStatusRoutes(app, ctx);
+  registerSyncRunRoutes(app, ctx);
+  registerSyncEventRoutes(app, ctx);
+  registerSyncLogRoutes(app, ctx);
+  registerLibraryRoutes(app, ctx);
 
-  app.post('/api/sync/full', async (c) => {
-    try {
-      const started = await startFullSync(
-        deps.temporal,
-        { taskQueue: deps.taskQueue, workflowId: deps.workflowId },
-        { trigger: 'api' },
-      );
-      return c.json(
-        {
-          runId: started.syncRunId,
-          workflowId: started.workflowId,
-          statusUrl: `/api/sync/status`,
-          temporalUiUrl: deps.temporalUiUrl
-            ? `${deps.temporalUiUrl}/namespaces/default/workflows/${started.workflowId}/${started.runId}`
-            : null,
-        },
-        202,
-      );
-    } catch (error) {
-      if (error instanceof SyncAlreadyRunningError) {
-        return c.json({ error: 'another sync is already running', runningRunId: error.runningRunId ?? null }, 409);
-      }
-      throw error;
-    }
-  });
-
-  app.get('/api/sync/status', async (c) => {
-    const [running] = await deps.sql`select * from sync_runs where status = 'running' order by started_at desc limit 1`;
-    const [last] = await deps.sql`select * from sync_runs where status <> 'running' order by started_at desc limit 1`;
-    const state = await deps.sql`
-      select entity_type, last_full_sync_at, last_incremental_sync_at, high_water_mark_raw,
-             resume_cursor is not null as interrupted
-      from sync_state order by entity_type`;
-    return c.json({ running: running ?? null, lastRun: last ?? null, entities: state });
-  });
-
-  app.notFound((c) => c.json({ error: 'not found' }, 404));
-  app.onError((error, c) => {
-    if ('getResponse' in error && typeof error.getResponse === 'function') return error.getResponse() as Response;
-    console.error(error);
-    return c.json({ error: 'internal error' }, 500);
-  });
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError(errorHandler(logger));
   return app;
 }

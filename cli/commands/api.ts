@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import type { Command } from 'commander';
-import { createApiApp } from '../../api/app.js';
+import { createApiApp, createApiLogger } from '../../api/app.js';
 import { migrate } from '../../db/migrate.js';
 import { connectClient } from '../../temporal/sync-client.js';
 import { fail, loadConfig, onShutdown, openDatabase } from '../shared.js';
@@ -31,6 +31,8 @@ export function registerApi(program: Command): void {
         workflowId: config.SYNC_WORKFLOW_ID,
         apiToken: config.API_TOKEN,
         temporalUiUrl: config.TEMPORAL_UI_URL,
+        namespace: config.TEMPORAL_NAMESPACE,
+        logger: createApiLogger(config.LOG_LEVEL),
       });
       const server = serve({ fetch: app.fetch, port: config.PORT, hostname: host });
       if (!config.API_TOKEN) process.stderr.write('stash-mirror: API_TOKEN is not set: serving on loopback only\n');

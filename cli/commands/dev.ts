@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import type { Command } from 'commander';
-import { createApiApp } from '../../api/app.js';
+import { createApiApp, createApiLogger } from '../../api/app.js';
 import { migrate } from '../../db/migrate.js';
 import { isPortOpen } from '../../runtime/processes.js';
 import { createStashClient } from '../../stash/client.js';
@@ -111,6 +111,9 @@ export function registerDev(program: Command): void {
         workflowId: config.SYNC_WORKFLOW_ID,
         apiToken: config.API_TOKEN,
         temporalUiUrl: uiUrl ?? undefined,
+        namespace: config.TEMPORAL_NAMESPACE,
+        // A JSON line per request would drown dev's own output: request lines show with LOG_LEVEL=debug.
+        logger: createApiLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL),
       });
       const apiServer = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' });
       stops.push(async () => {
