@@ -203,3 +203,9 @@ export async function storedStampsSince(db: Db, spec: EntitySpec, bound: string)
   );
   return new Map(rows.map((row) => [Number(row.id), String(row.stash_updated_at_raw)]));
 }
+
+/** How many live rows a type has. */
+export async function liveCount(db: Db, spec: EntitySpec): Promise<number> {
+  const [row] = await db.unsafe(`select count(*)::int as n from ${ident(spec.table)} where deleted_at is null`);
+  return Number(row?.n ?? 0);
+}

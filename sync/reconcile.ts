@@ -1,6 +1,6 @@
 import { deletedInRun, recordFailures, type SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
-import { failingIds, type IdRange, knownCount, liveIdsIn, ownersLinkingTo } from '../db/entity-store.js';
+import { failingIds, type IdRange, knownCount, liveCount, liveIdsIn, ownersLinkingTo } from '../db/entity-store.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
@@ -128,7 +128,7 @@ async function reconcileAgainst(
   const failing = new Set(await failingIds(context.sql, spec));
   const lacking = missingFromMirror.filter((id) => !failing.has(id));
 
-  const totalLive = ranges === null ? live.length : (await liveIdsIn(context.sql, spec, null)).length;
+  const totalLive = ranges === null ? live.length : await liveCount(context.sql, spec);
   const limit = Math.floor(totalLive * context.maxDeleteShare);
   if (vanished.length > 0 && vanished.length > limit && totalLive >= 10) {
     throw new MassDeletionRefusedError(
