@@ -102,16 +102,36 @@ export async function pruneLog(tx: TransactionSql, retentionDays: number): Promi
   return rows.length;
 }
 
-export async function readResumeCursor<T>(db: Db, type: EntityType, forUpdate = false): Promise<T | null> {
+/**
+ * The interrupted cursor of one sync type for an entity type. Cursors are kept per sync type, so
+ * a scheduled smart sync running after a cancelled full sync does not erase the full sync's place.
+ */
+export async function readResumeCursor<T>(
+  db: Db,
+  type: EntityType,
+  syncType: SyncType,
+  forUpdate = false,
+): Promise<T | null> {
   const rows = forUpdate
-    ? await db`select resume_cursor from sync_state where entity_type = ${type} for update`
-    : await db`select resume_cursor from sync_state where entity_type = ${type}`;
-  return (rows[0]?.resume_cursor as T | null | undefined) ?? null;
+    ? await db`select resume_cursor -> ${syncType}::text as cursor from sync_state where entity_type = ${type} for update`
+    : await db`select resume_cursor -> ${syncType}::text as cursor from sync_state where entity_type = ${type}`;
+  return (rows[0]?.cursor as T | null | undefined) ?? null;
 }
 
-export async function writeResumeCursor(tx: TransactionSql, type: EntityType, cursor: unknown): Promise<void> {
-  await tx`update sync_state set resume_cursor = ${cursor === null ? null : jsonb(tx, cursor)}, updated_at = now()
-           where entity_type = ${type}`;
+export async function writeResumeCursor(
+  tx: TransactionSql,
+  type: EntityType,
+  syncType: SyncType,
+  cursor: unknown,
+): Promise<void> {
+  await tx`
+    update sync_state set
+      resume_cursor = nullif(
+        case when ${cursor === null}::boolean then coalesce(resume_cursor, '{}'::jsonb) - ${syncType}::text
+             else coalesce(resume_cursor, '{}'::jsonb) || jsonb_build_object(${syncType}::text, ${jsonb(tx, cursor)}::jsonb) end,
+        '{}'::jsonb),
+      updated_at = now()
+    where entity_type = ${type}`;
 }
 
 /**
@@ -128,7 +148,7 @@ export async function completeTypeSync(
   const full = syncType === 'full';
   await tx`
     update sync_state set
-      resume_cursor = null,
+      resume_cursor = nullif(coalesce(resume_cursor, '{}'::jsonb) - ${syncType}::text, '{}'::jsonb),
       last_full_sync_at = case when ${full} then now() else last_full_sync_at end,
       last_incremental_sync_at = case when ${full} then last_incremental_sync_at else now() end,
       high_water_mark_raw = case

@@ -20,7 +20,7 @@ import { applyBatch, mapBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
 
 /**
- * The durable state of one entity type's sync, kept in sync_state.resume_cursor. A type is
+ * The durable state of one entity type's sync, kept in sync_state.resume_cursor (per sync type). A type is
  * walked in phases: `walk` (everything, or everything since a bound) then, for full syncs,
  * `catchup` (rows changed while the walk ran, from just before its start mark), then `done`.
  * `seq` counts committed pages: a page whose seq is already committed is not applied twice.
@@ -62,11 +62,11 @@ export async function prepareTypeSync(
   input: PrepareInput,
   signals: WorkSignals,
 ): Promise<TypeSyncState> {
-  const existing = await readResumeCursor<TypeSyncState>(context.sql, input.entityType);
+  const existing = await readResumeCursor<TypeSyncState>(context.sql, input.entityType, input.syncType);
   if (existing && existing.syncType === input.syncType && existing.phase !== 'done' && sameScope(existing, input)) {
     // Counts restart with the new run; the cursor and pages carry on.
     const resumed: TypeSyncState = { ...existing, runId: input.runId, counts: ZERO_COUNTS };
-    await withSyncTransaction(context.sql, (tx) => writeResumeCursor(tx, input.entityType, resumed));
+    await withSyncTransaction(context.sql, (tx) => writeResumeCursor(tx, input.entityType, input.syncType, resumed));
     return resumed;
   }
   const spec = specFor(input.entityType);
@@ -89,7 +89,7 @@ export async function prepareTypeSync(
     counts: ZERO_COUNTS,
     startedAt: Date.now(),
   };
-  await withSyncTransaction(context.sql, (tx) => writeResumeCursor(tx, input.entityType, state));
+  await withSyncTransaction(context.sql, (tx) => writeResumeCursor(tx, input.entityType, input.syncType, state));
   return state;
 }
 
@@ -108,7 +108,7 @@ export interface PageResult {
  * lost response, or a second worker) is recognised by its seq and not applied again.
  */
 export async function syncPage(context: SyncContext, state: TypeSyncState, signals: WorkSignals): Promise<PageResult> {
-  const committed = await readResumeCursor<TypeSyncState>(context.sql, state.entityType);
+  const committed = await readResumeCursor<TypeSyncState>(context.sql, state.entityType, state.syncType);
   if (committed && committed.runId === state.runId && committed.seq > state.seq) {
     return { state: committed, page: ZERO_COUNTS };
   }
@@ -126,7 +126,7 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
 
   const next = advance(state, fetched.next, fetched.done);
   return withSyncTransaction(context.sql, async (tx) => {
-    const current = await readResumeCursor<TypeSyncState>(tx, state.entityType, true);
+    const current = await readResumeCursor<TypeSyncState>(tx, state.entityType, state.syncType, true);
     if (current && current.runId === state.runId && current.seq > state.seq)
       return { state: current, page: ZERO_COUNTS };
 
@@ -144,7 +144,7 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
       newestSeen: newest,
       counts: addCounts(state.counts, page),
     };
-    await writeResumeCursor(tx, spec.type, nextState);
+    await writeResumeCursor(tx, spec.type, state.syncType, nextState);
     await mergeRunProgress(tx, state.runId, {
       phase: 'syncing',
       entityType: spec.type,

@@ -281,7 +281,8 @@ describe('cancel mid-run, then resume', () => {
     const first = await api.request<Started>('POST', '/api/sync/full');
     expect(first.status).toBe(202);
     const cursorSeq = async () => {
-      const [row] = await sql`select (resume_cursor->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
+      const [row] =
+        await sql`select (resume_cursor->'full'->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
       return (row?.seq as number | null) ?? 0;
     };
     await waitFor(async () => (await cursorSeq()) >= 3, 180_000);
@@ -315,7 +316,8 @@ describe('cancel mid-run, then resume', () => {
     expect(second.status).toBe(202);
     // The new run takes the interrupted cursor over: its first scene page continues the sequence.
     const resumed = await waitFor(async () => {
-      const [row] = await sql`select resume_cursor from sync_state where entity_type = 'scene'`;
+      const [row] =
+        await sql`select resume_cursor->'full' as resume_cursor from sync_state where entity_type = 'scene'`;
       const cursor = row?.resume_cursor as { runId: string; seq: number } | null;
       return cursor?.runId === second.body.runId ? cursor : undefined;
     }, 180_000);

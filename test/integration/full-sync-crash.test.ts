@@ -49,7 +49,7 @@ describe('a worker killed mid-sync', () => {
     const started = await stack.startFull();
     await waitFor(async () => {
       const [row] = await stack.db
-        .sql`select (resume_cursor->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
+        .sql`select (resume_cursor->'full'->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
       return (row?.seq ?? 0) >= 3;
     }, 90_000);
     first.kill('SIGKILL');
