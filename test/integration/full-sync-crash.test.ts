@@ -14,6 +14,10 @@ function startWorkerProcess(stack: TestStack): ChildProcess {
       STASH_URL: stack.stashUrl,
       TEMPORAL_ADDRESS: stack.temporalAddress,
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      // This test's own lock id, and no schedule: a scheduled smart sync under another id would
+      // sync the same database beside the run under test.
+      SYNC_WORKFLOW_ID: stack.workflowId,
+      SMART_SYNC_SCHEDULE: 'off',
       SYNC_PAGE_SIZE: '50',
       LOG_LEVEL: 'warn',
     },
@@ -71,7 +75,10 @@ describe('a worker killed mid-sync', () => {
       select count(*)::int as n from sync_log where run_id = ${started.syncRunId} and change_type = 'created'`;
     const library = stack.simulator.library;
     const total = Object.values(library).reduce((sum, rows) => sum + (rows as Map<number, unknown>).size, 0);
-    expect(created?.n).toBe(total);
+    const byType = await stack.db.sql`
+      select entity_type, change_type, count(*)::int as n from sync_log
+      where run_id = ${started.syncRunId} group by 1, 2 order by 1, 2`;
+    expect(created?.n, JSON.stringify(byType)).toBe(total);
     const [run] = await stack.db.sql`select status, counts from sync_runs where id = ${started.syncRunId}`;
     expect(run?.status).toBe('completed');
     expect(run?.counts.scene.created).toBe(library.scenes.size);
