@@ -92,6 +92,8 @@ describe('single-entity sync and the scheduled smart sync', () => {
       return row;
     });
     expect(smart.id).toMatch(new RegExp(`^${stack.workflowId}/`));
+    // The run records its end just before its workflow closes: wait for the close itself.
+    await stack.client.workflow.getHandle(stack.workflowId).result();
 
     // A tick while a sync runs is recorded as skipped, not started beside it.
     stack.simulator.control.setFaults({ latencyMs: 200 });
