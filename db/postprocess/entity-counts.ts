@@ -112,84 +112,106 @@ const OWN_LINK_DIMENSIONS: readonly OwnLinkDimension[] = [
     owner: 'scene',
     fields: COUNTED_LINK_FIELDS.performers,
     targets: (tx, owners) => tx`select 'performer', performer_id from scene_performers where scene_id in (${owners})`,
-    drifted: (tx) => tx`
-      select ec.entity_type, ec.entity_id
-      from entity_counts ec
-      left join (
+    drifted: (tx) =>
+      driftedCounts(
+        tx,
+        'performer',
+        'scene_count',
+        tx`
         select sp.performer_id as id, count(*)::int as n
         from scene_performers sp join scenes s on s.id = sp.scene_id
         where s.deleted_at is null
-        group by sp.performer_id
-      ) actual on actual.id = ec.entity_id
-      where ec.entity_type = 'performer' and ec.scene_count <> coalesce(actual.n, 0)`,
+        group by sp.performer_id`,
+      ),
   },
   {
     owner: 'scene',
     fields: COUNTED_LINK_FIELDS.tags,
     targets: (tx, owners) => tx`select 'tag', tag_id from scene_tags where scene_id in (${owners})`,
-    drifted: (tx) => tx`
-      select ec.entity_type, ec.entity_id
-      from entity_counts ec
-      left join (
+    drifted: (tx) =>
+      driftedCounts(
+        tx,
+        'tag',
+        'scene_count',
+        tx`
         select links.tag_id as id, count(*)::int as n
         from (
-          select scene_id, tag_id from scene_tags
-          union
-          select scene_id, tag_id from scene_inherited_tags
+        select scene_id, tag_id from scene_tags
+        union
+        select scene_id, tag_id from scene_inherited_tags
         ) links
         join scenes s on s.id = links.scene_id
         where s.deleted_at is null
-        group by links.tag_id
-      ) actual on actual.id = ec.entity_id
-      where ec.entity_type = 'tag' and ec.scene_count <> coalesce(actual.n, 0)`,
+        group by links.tag_id`,
+      ),
   },
   {
     owner: 'scene',
     fields: COUNTED_LINK_FIELDS.studio,
     targets: (tx, owners) =>
       tx`select 'studio', studio_id from scenes where studio_id is not null and id in (${owners})`,
-    drifted: (tx) => tx`
-      select ec.entity_type, ec.entity_id
-      from entity_counts ec
-      left join (
+    drifted: (tx) =>
+      driftedCounts(
+        tx,
+        'studio',
+        'scene_count',
+        tx`
         select studio_id as id, count(*)::int as n
         from scenes
         where deleted_at is null and studio_id is not null
-        group by studio_id
-      ) actual on actual.id = ec.entity_id
-      where ec.entity_type = 'studio' and ec.scene_count <> coalesce(actual.n, 0)`,
+        group by studio_id`,
+      ),
   },
   {
     owner: 'scene',
     fields: COUNTED_LINK_FIELDS.galleries,
     targets: (tx, owners) => tx`select 'gallery', gallery_id from scene_galleries where scene_id in (${owners})`,
-    drifted: (tx) => tx`
-      select ec.entity_type, ec.entity_id
-      from entity_counts ec
-      left join (
+    drifted: (tx) =>
+      driftedCounts(
+        tx,
+        'gallery',
+        'scene_count',
+        tx`
         select sg.gallery_id as id, count(*)::int as n
         from scene_galleries sg join scenes s on s.id = sg.scene_id
         where s.deleted_at is null
-        group by sg.gallery_id
-      ) actual on actual.id = ec.entity_id
-      where ec.entity_type = 'gallery' and ec.scene_count <> coalesce(actual.n, 0)`,
+        group by sg.gallery_id`,
+      ),
   },
   {
     owner: 'image',
     fields: COUNTED_LINK_FIELDS.galleries,
     targets: (tx, owners) => tx`select 'gallery', gallery_id from image_galleries where image_id in (${owners})`,
-    drifted: (tx) => tx`
-      select ec.entity_type, ec.entity_id
-      from entity_counts ec
-      left join (
+    drifted: (tx) =>
+      driftedCounts(
+        tx,
+        'gallery',
+        'image_count',
+        tx`
         select ig.gallery_id as id, count(*)::int as n
         from image_galleries ig join images i on i.id = ig.image_id
         where i.deleted_at is null
-        group by ig.gallery_id
-      ) actual on actual.id = ec.entity_id
-      where ec.entity_type = 'gallery' and ec.image_count <> coalesce(actual.n, 0)`,
+        group by ig.gallery_id`,
+      ),
   },
 ];
+
+/**
+ * Stored counts of one type whose `column` differs from the actual count (`actual` yields
+ * `id, n` per counted entity). Rows without an actual count compare with 0.
+ */
+function driftedCounts(
+  tx: TransactionSql,
+  entityType: 'performer' | 'tag' | 'studio' | 'gallery',
+  column: 'image_count' | 'scene_count',
+  actual: Fragment,
+): Fragment {
+  return tx`
+    select ec.entity_type, ec.entity_id
+    from entity_counts ec
+    left join (${actual}) actual on actual.id = ec.entity_id
+    where ec.entity_type = ${entityType} and ec.${tx(column)} <> coalesce(actual.n, 0)`;
+}
 
 /**
  * Owners whose change can have touched this link: created, deleted and revived ones (liveness
