@@ -7,16 +7,7 @@ import {
 } from '../../temporal/schedule.js';
 import { startEntitySync } from '../../temporal/sync-client.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
-
-async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+import { waitFor } from '../support/wait.js';
 
 describe('single-entity sync and the scheduled smart sync', () => {
   let stack: TestStack;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffMirror } from '../support/compare.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
+import { waitFor } from '../support/wait.js';
 
 const CLI = fileURLToPath(new URL('../../bin/stash-mirror.js', import.meta.url));
 
@@ -27,15 +28,6 @@ function startWorkerProcess(stack: TestStack): ChildProcess {
   return child;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('timed out waiting');
-}
-
 describe('a worker killed mid-sync', () => {
   let stack: TestStack;
   const children: ChildProcess[] = [];
@@ -54,7 +46,7 @@ describe('a worker killed mid-sync', () => {
     await waitFor(async () => {
       const [row] = await stack.db
         .sql`select (resume_cursor->'full'->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
-      return (row?.seq ?? 0) >= 3;
+      return (row?.seq ?? 0) >= 3 ? true : undefined;
     }, 90_000);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
