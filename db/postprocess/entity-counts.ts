@@ -248,36 +248,35 @@ async function insertCounts(tx: TransactionSql, isRun: boolean, into: string): P
   const scope = (type: string, column: Fragment) =>
     onlyInRun(isRun, tx, tx`and ${column} in (select entity_id from pp_counted where entity_type = ${type})`);
 
-  const performers = await tx`
-    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
-    select 'performer', p.id, coalesce(img.n, 0), coalesce(scn.n, 0)
-    from performers p
-    left join (
+  const performers = await insertCountsOf(
+    tx,
+    into,
+    'performer',
+    scope('performer', tx`e.id`),
+    tx`
       select iep.performer_id as id, count(*)::int as n
       from image_effective_performers iep join images i on i.id = iep.image_id
       where i.deleted_at is null ${scope('performer', tx`iep.performer_id`)}
-      group by iep.performer_id
-    ) img on img.id = p.id
-    left join (
+      group by iep.performer_id`,
+    tx`
       select sp.performer_id as id, count(*)::int as n
       from scene_performers sp join scenes s on s.id = sp.scene_id
       where s.deleted_at is null ${scope('performer', tx`sp.performer_id`)}
-      group by sp.performer_id
-    ) scn on scn.id = p.id
-    where p.deleted_at is null ${scope('performer', tx`p.id`)}`;
+      group by sp.performer_id`,
+  );
 
   // A scene with a tag both own and inherited (or inherited from two sources) counts once: UNION.
-  const tags = await tx`
-    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
-    select 'tag', t.id, coalesce(img.n, 0), coalesce(scn.n, 0)
-    from tags t
-    left join (
+  const tags = await insertCountsOf(
+    tx,
+    into,
+    'tag',
+    scope('tag', tx`e.id`),
+    tx`
       select iet.tag_id as id, count(*)::int as n
       from image_effective_tags iet join images i on i.id = iet.image_id
       where i.deleted_at is null ${scope('tag', tx`iet.tag_id`)}
-      group by iet.tag_id
-    ) img on img.id = t.id
-    left join (
+      group by iet.tag_id`,
+    tx`
       select links.tag_id as id, count(*)::int as n
       from (
         select scene_id, tag_id from scene_tags where true ${scope('tag', tx`tag_id`)}
@@ -286,47 +285,67 @@ async function insertCounts(tx: TransactionSql, isRun: boolean, into: string): P
       ) links
       join scenes s on s.id = links.scene_id
       where s.deleted_at is null
-      group by links.tag_id
-    ) scn on scn.id = t.id
-    where t.deleted_at is null ${scope('tag', tx`t.id`)}`;
+      group by links.tag_id`,
+  );
 
-  const studios = await tx`
-    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
-    select 'studio', st.id, coalesce(img.n, 0), coalesce(scn.n, 0)
-    from studios st
-    left join (
+  const studios = await insertCountsOf(
+    tx,
+    into,
+    'studio',
+    scope('studio', tx`e.id`),
+    tx`
       select ie.studio_id as id, count(*)::int as n
       from image_effective ie join images i on i.id = ie.image_id
       where i.deleted_at is null and ie.studio_id is not null ${scope('studio', tx`ie.studio_id`)}
-      group by ie.studio_id
-    ) img on img.id = st.id
-    left join (
+      group by ie.studio_id`,
+    tx`
       select s.studio_id as id, count(*)::int as n
       from scenes s
       where s.deleted_at is null and s.studio_id is not null ${scope('studio', tx`s.studio_id`)}
-      group by s.studio_id
-    ) scn on scn.id = st.id
-    where st.deleted_at is null ${scope('studio', tx`st.id`)}`;
+      group by s.studio_id`,
+  );
 
-  const galleries = await tx`
-    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
-    select 'gallery', g.id, coalesce(img.n, 0), coalesce(scn.n, 0)
-    from galleries g
-    left join (
+  const galleries = await insertCountsOf(
+    tx,
+    into,
+    'gallery',
+    scope('gallery', tx`e.id`),
+    tx`
       select ig.gallery_id as id, count(*)::int as n
       from image_galleries ig join images i on i.id = ig.image_id
       where i.deleted_at is null ${scope('gallery', tx`ig.gallery_id`)}
-      group by ig.gallery_id
-    ) img on img.id = g.id
-    left join (
+      group by ig.gallery_id`,
+    tx`
       select sg.gallery_id as id, count(*)::int as n
       from scene_galleries sg join scenes s on s.id = sg.scene_id
       where s.deleted_at is null ${scope('gallery', tx`sg.gallery_id`)}
-      group by sg.gallery_id
-    ) scn on scn.id = g.id
-    where g.deleted_at is null ${scope('gallery', tx`g.id`)}`;
+      group by sg.gallery_id`,
+  );
 
   return performers.count + tags.count + studios.count + galleries.count;
+}
+
+const COUNTED_TABLES = { performer: 'performers', tag: 'tags', studio: 'studios', gallery: 'galleries' } as const;
+
+/**
+ * One counted type's rows: every live entity of the type (within `scope`), with its image and
+ * scene counts from `imageCounts` / `sceneCounts` (each yields `id, n`; absent means 0).
+ */
+function insertCountsOf(
+  tx: TransactionSql,
+  into: string,
+  entityType: keyof typeof COUNTED_TABLES,
+  scope: Fragment,
+  imageCounts: Fragment,
+  sceneCounts: Fragment,
+) {
+  return tx`
+    insert into ${tx(into)} (entity_type, entity_id, image_count, scene_count)
+    select ${entityType}, e.id, coalesce(img.n, 0), coalesce(scn.n, 0)
+    from ${tx(COUNTED_TABLES[entityType])} e
+    left join (${imageCounts}) img on img.id = e.id
+    left join (${sceneCounts}) scn on scn.id = e.id
+    where e.deleted_at is null ${scope}`;
 }
 
 /**
