@@ -1,11 +1,17 @@
 /**
  * Full sync benchmark: wall time, entities per second, worker peak RSS, Temporal events used.
- *   npx tsx bench/full-sync.ts [tiny|small|medium|large] [pageSize]
+ *   npm run bench -- [--scale tiny|small|medium|large] [--page-size 500]
+ *   (positional `[scale] [pageSize]` also works: npx tsx bench/full-sync.ts large 500)
  */
+import { parseArgs } from 'node:util';
 import { startBenchStack } from './harness.js';
 
-const scale = process.argv[2] ?? 'medium';
-const pageSize = Number(process.argv[3] ?? 500);
+const { values, positionals } = parseArgs({
+  options: { scale: { type: 'string' }, 'page-size': { type: 'string' } },
+  allowPositionals: true,
+});
+const scale = values.scale ?? positionals[0] ?? 'medium';
+const pageSize = Number(values['page-size'] ?? positionals[1] ?? 500);
 const stack = await startBenchStack(scale, pageSize);
 const { summary, seconds } = await stack.run('full');
 const entities = Object.values(summary.counts).reduce((sum, counts) => sum + (counts?.created ?? 0), 0);

@@ -19,7 +19,7 @@ interface SyncOptions {
   types?: string;
 }
 
-function print(options: SyncOptions, human: string, summary: Record<string, unknown>): void {
+function print(options: SyncOptions, human: string, summary: object): void {
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(`${human}\n`);
 }
@@ -31,7 +31,7 @@ async function runAndReport(
   begin: (
     client: Awaited<ReturnType<typeof connectClient>>,
     target: { taskQueue: string; workflowId: string },
-  ) => Promise<StartedSync<{ [key: string]: unknown }>>,
+  ) => Promise<StartedSync<object>>,
 ): Promise<void> {
   const config = loadConfig();
   const client = await connectClient({
