@@ -1,7 +1,9 @@
 import { config as loadDotenv } from 'dotenv';
 import { type AppConfig, ConfigError, parseConfig } from '../config/env.js';
 import { connect, type Sql } from '../db/client.js';
-import { createStashClient, type StashClient } from '../stash/client.js';
+import { createStashClient, probeStash, type StashClient } from '../stash/client.js';
+import { redactUrl, stashEndpoint } from '../stash/endpoint.js';
+import { StashError } from '../stash/errors.js';
 
 /** Exit codes shared by every command (documented in docs/cli.md). */
 export const EXIT = { ok: 0, failed: 1, busy: 2, usage: 64, config: 78 } as const;
@@ -57,9 +59,27 @@ export async function openDatabase(config: AppConfig, applicationName: string): 
   };
 }
 
-export function stashClientFor(config: AppConfig, url = config.STASH_URL): StashClient {
+/**
+ * The Stash client for STASH_URL, checked once: a URL that is not a Stash GraphQL endpoint, or a
+ * refused API key, stops the process in seconds with one line (exit 78). A Stash that is merely
+ * down or slow only warns: the worker starts anyway and syncs retry until it answers.
+ */
+export async function stashClientFor(config: AppConfig): Promise<StashClient> {
+  const url = config.STASH_URL;
   if (!url) fail('STASH_URL is not set (or run `stash-mirror dev`, which starts a simulated Stash)', EXIT.config);
-  return createStashClient({ url, apiKey: config.STASH_API_KEY });
+  const client = createStashClient({ url, apiKey: config.STASH_API_KEY });
+  const endpoint = redactUrl(stashEndpoint(url));
+  try {
+    const version = await probeStash(client, { signal: AbortSignal.timeout(10_000) });
+    process.stderr.write(`stash-mirror: Stash ${version} at ${endpoint}\n`);
+  } catch (error) {
+    if (error instanceof StashError && !error.retryable) fail(error.message, EXIT.config);
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `stash-mirror: could not check Stash at ${endpoint} (${reason}); starting anyway, syncs retry until it answers\n`,
+    );
+  }
+  return client;
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits. */

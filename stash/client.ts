@@ -1,8 +1,10 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
-import { StashAuthError, StashNotFoundError, StashQueryError, StashUnavailableError } from './errors.js';
+import { answerNeedsBody, endpointError, endpointProblem, redactUrl, stashEndpoint } from './endpoint.js';
+import { StashAuthError, StashError, StashNotFoundError, StashQueryError, StashUnavailableError } from './errors.js';
+import { versionQuery } from './queries.js';
 
 export interface StashClientOptions {
-  /** Base URL of the Stash server, e.g. http://127.0.0.1:9999 (the client appends /graphql). */
+  /** STASH_URL: Stash's base URL (http://127.0.0.1:9999) or its endpoint (…/graphql); see stashEndpoint. */
   url: string;
   apiKey?: string | undefined;
   /** Per-request timeout. */
@@ -21,10 +23,9 @@ export interface StashClient {
 const NOT_FOUND = /with id (\d+) not found/i;
 
 export function createStashClient(options: StashClientOptions): StashClient {
-  const endpoint = `${options.url.replace(/\/+$/, '')}/graphql`;
   const headers: Record<string, string> = {};
   if (options.apiKey) headers.ApiKey = options.apiKey;
-  const client = new GraphQLClient(endpoint, { headers });
+  const client = new GraphQLClient(stashEndpoint(options.url), { headers, fetch: endpointCheckingFetch(options.url) });
   const timeoutMs = options.timeoutMs ?? 60_000;
 
   return {
@@ -32,7 +33,10 @@ export function createStashClient(options: StashClientOptions): StashClient {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, timeout]) : timeout;
       try {
-        return await client.request<T>({ document: query, variables, signal });
+        const data = await client.request<T>({ document: query, variables, signal });
+        // A 2xx JSON answer without `data` (or `errors`, which graphql-request throws) is some other JSON API.
+        if (data === undefined) throw endpointError(options.url, 'answered with JSON that is not a GraphQL response');
+        return data;
       } catch (error) {
         throw classify(error, requestOptions.signal);
       }
@@ -40,8 +44,37 @@ export function createStashClient(options: StashClientOptions): StashClient {
   };
 }
 
+/**
+ * fetch for graphql-request that turns an answer showing STASH_URL is not a Stash GraphQL
+ * endpoint (404/405, an HTML page, a body that is not JSON) into a StashEndpointError at once.
+ * The usual JSON answer passes through untouched; only the rare other kind has its body read here.
+ */
+function endpointCheckingFetch(stashUrl: string): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const contentType = response.headers.get('content-type') ?? '';
+    const body = answerNeedsBody(response.status, contentType) ? await response.text() : null;
+    const problem = endpointProblem(response.status, contentType, body);
+    if (problem) {
+      await response.body?.cancel().catch(() => {});
+      const redirected = response.redirected ? ` after a redirect to ${redactUrl(response.url)}` : '';
+      throw endpointError(stashUrl, `${problem}${redirected}`);
+    }
+    if (body === null) return response;
+    const { status, statusText, headers } = response;
+    return new Response(body === '' ? null : body, { status, statusText, headers });
+  };
+}
+
+/** Asks Stash for its version: one cheap query that tells at start whether STASH_URL and the key work. */
+export async function probeStash(client: StashClient, options: StashRequestOptions = {}): Promise<string> {
+  const data = await client.request<{ version?: { version?: string | null } }>(versionQuery(), {}, options);
+  return data.version?.version ?? 'unknown version';
+}
+
 function classify(error: unknown, callerSignal: AbortSignal | undefined): Error {
   if (callerSignal?.aborted) return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof StashError) return error;
   if (error instanceof ClientError) {
     const status = error.response.status;
     const first = error.response.errors?.[0];

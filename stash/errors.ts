@@ -18,6 +18,15 @@ export class StashAuthError extends StashError {
   override readonly retryable = false;
 }
 
+/**
+ * STASH_URL does not lead to a Stash GraphQL endpoint: the URL answered 404/405, an HTML page or
+ * something that is not JSON. A configuration error: retrying the same URL cannot fix it.
+ */
+export class StashEndpointError extends StashError {
+  override readonly name = 'StashEndpointError';
+  override readonly retryable = false;
+}
+
 /** Stash rejected our query (422 GRAPHQL_VALIDATION_FAILED): a version mismatch or our bug. */
 export class StashQueryError extends StashError {
   override readonly name = 'StashQueryError';

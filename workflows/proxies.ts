@@ -4,6 +4,7 @@ import type { SyncActivities } from '../activities/index.js';
 // Mirrors activities/index.ts NON_RETRYABLE_ERROR_TYPES (workflow code may not import it).
 const nonRetryableErrorTypes = [
   'StashAuthError',
+  'StashEndpointError',
   'StashQueryError',
   'MassDeletionRefusedError',
   'EntityMappingError',

@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import { createApiApp, createApiLogger } from '../../api/app.js';
 import { migrate } from '../../db/migrate.js';
 import { isPortOpen } from '../../runtime/processes.js';
-import { createStashClient } from '../../stash/client.js';
+import { createStashClient, type StashClient } from '../../stash/client.js';
+import { stashEndpoint } from '../../stash/endpoint.js';
 import { connectClient, SyncAlreadyRunningError, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase } from '../shared.js';
+import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
 import { startSimulated } from './simulate.js';
 
 interface DevOptions {
@@ -38,6 +39,8 @@ export function registerDev(program: Command): void {
       };
       onShutdown(stopAll);
       const say = (line: string) => process.stdout.write(`${line}\n`);
+      // A STASH_URL that leads nowhere useful stops dev before anything starts.
+      let stash: StashClient | undefined = config.STASH_URL ? await stashClientFor(config) : undefined;
 
       const database = await openDatabase(config, 'stash-mirror dev');
       stops.push(() => database.close());
@@ -61,9 +64,7 @@ export function registerDev(program: Command): void {
       }
       if (uiUrl) say(`Temporal Web UI: ${uiUrl}`);
 
-      let stashUrl = config.STASH_URL;
-      let apiKey = config.STASH_API_KEY;
-      if (!stashUrl) {
+      if (!stash) {
         const simulated = await startSimulated({
           seed: options.seed,
           scale: options.scale,
@@ -72,9 +73,8 @@ export function registerDev(program: Command): void {
           offset: '600',
         });
         stops.push(() => simulated.server.close());
-        stashUrl = simulated.server.url;
-        apiKey = undefined;
-        say(`Simulated Stash: ${stashUrl}/graphql (${simulated.description})`);
+        stash = createStashClient({ url: simulated.server.url });
+        say(`Simulated Stash: ${stashEndpoint(simulated.server.url)} (${simulated.description})`);
       }
 
       const { worker, connection } = await createWorker({
@@ -82,7 +82,7 @@ export function registerDev(program: Command): void {
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         sql: database.sql,
-        stash: createStashClient({ url: stashUrl, apiKey }),
+        stash,
         pageSize: config.SYNC_PAGE_SIZE,
         maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
         logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,

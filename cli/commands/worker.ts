@@ -11,7 +11,7 @@ export function registerWorker(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       installTemporalLogging(config.LOG_LEVEL);
-      const stash = stashClientFor(config);
+      const stash = await stashClientFor(config);
       const database = await openDatabase(config, 'stash-mirror worker');
       await migrate(database.url);
       const { worker, connection } = await createWorker({

@@ -20,7 +20,8 @@ export interface TestStack {
   taskQueue: string;
   workflowId: string;
   temporalAddress: string;
-  startWorker(options?: { pageSize?: number; maxDeleteShare?: number }): Promise<void>;
+  /** `stashUrl`: STASH_URL as the worker is given it (default: the simulator's base URL). */
+  startWorker(options?: { pageSize?: number; maxDeleteShare?: number; stashUrl?: string }): Promise<void>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
   start(kind: SyncKind, input?: SyncInput): Promise<StartedSync>;
@@ -59,7 +60,10 @@ export async function createTestStack(
         namespace: 'default',
         taskQueue,
         sql: db.sql,
-        stash: createStashClient({ url: listening.url, apiKey: simulatorOptions.apiKey ?? undefined }),
+        stash: createStashClient({
+          url: options.stashUrl ?? listening.url,
+          apiKey: simulatorOptions.apiKey ?? undefined,
+        }),
         pageSize: options.pageSize ?? 100,
         maxDeleteShare: options.maxDeleteShare ?? 0.5,
         logRetentionDays: 90,
