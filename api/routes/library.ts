@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ApiContext, AppEnv } from '../context.js';
 import type { LibraryEntity } from '../library/definition.js';
 import { LIBRARY_ENTITIES } from '../library/entities/index.js';
-import { findEntities, findEntity } from '../library/find.js';
+import { findAll, findEntities, findEntity, pagingOf } from '../library/find.js';
+import { streamAll } from '../library/stream.js';
 import { ApiError } from '../middleware/errors.js';
 import { errorResponses, idString } from '../schemas/common.js';
 import { type FindBody, findBodySchema, findOneResultSchema, findResultSchema } from '../schemas/library.js';
@@ -20,7 +21,10 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
     request: { body: { required: false, content: { 'application/json': { schema: findBodySchema(entity) } } } },
     responses: {
       200: {
-        description: `{ ${entity.queryField}: { count, ${entity.listField} } }`,
+        description:
+          `{ ${entity.queryField}: { count, ${entity.listField} } }. With per_page 0 the list is empty; ` +
+          'with a negative per_page it holds every match and is streamed (chunked): a response cut short ' +
+          'by a server-side failure ends with an aborted connection, never with valid JSON.',
         content: { 'application/json': { schema: findResultSchema(entity) } },
       },
       ...errorResponses(400, 401),
@@ -44,8 +48,21 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
 
   app.openapi(findRoute, async (c) => {
     const body = c.req.valid('json') as FindBody;
-    const { count, items } = await findEntities(ctx.sql, entity, body);
-    return c.json({ [entity.queryField]: { count, [entity.listField]: items } }, 200);
+    const answer = (count: number, list: Record<string, unknown>[]) =>
+      c.json({ [entity.queryField]: { count, [entity.listField]: list } }, 200);
+    if (pagingOf(body.filter ?? {}) !== 'all') {
+      const { count, items } = await findEntities(ctx.sql, entity, body);
+      return answer(count, items);
+    }
+    // Errors up to here (a bad criterion, reading the ids) get error answers; later ones abort the stream.
+    const all = await findAll(ctx.sql, entity, body);
+    const requestId = c.get('requestId');
+    const stream = streamAll(entity, all, (error) =>
+      ctx.logger.error({ requestId, err: error }, 'library stream failed; response aborted'),
+    );
+    const response = new Response(stream, { status: 200, headers: { 'content-type': 'application/json' } });
+    // The same JSON document `answer` would send, written as it is read; only its type cannot say so.
+    return response as unknown as ReturnType<typeof answer>;
   });
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');

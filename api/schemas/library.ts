@@ -4,6 +4,8 @@ import { dateCriterion, hierarchicalCriterion, intCriterion, multiCriterion, tim
 
 export const MAX_PER_PAGE = 1000;
 export const MAX_PAGE = 100_000;
+/** What per_page means, as Stash has it: said in the validation messages and the OpenAPI description. */
+export const PER_PAGE_RULE = `1–${MAX_PER_PAGE} rows per page, 0 for the count only, -1 (any negative) for every match`;
 
 function criterionSchema(def: CriterionDef) {
   switch (def.kind) {
@@ -35,12 +37,15 @@ export function findFilterSchema(entity: LibraryEntity) {
       page: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE).nullish(),
       per_page: z
         .number()
-        .int('must be a whole number')
-        .min(-1, `must be between 1 and ${MAX_PER_PAGE} (or -1 for ${MAX_PER_PAGE})`)
-        .max(MAX_PER_PAGE, `must be at most ${MAX_PER_PAGE}`)
-        .refine((value) => value !== 0, `must be between 1 and ${MAX_PER_PAGE} (or -1 for ${MAX_PER_PAGE})`)
+        .int(`must be a whole number: ${PER_PAGE_RULE}`)
+        .max(MAX_PER_PAGE, `must be at most ${MAX_PER_PAGE}: ${PER_PAGE_RULE}`)
         .nullish()
-        .openapi({ description: `1–${MAX_PER_PAGE}; -1 (Stash's "all") means ${MAX_PER_PAGE}; default 25` }),
+        .openapi({
+          description:
+            `${PER_PAGE_RULE}; default 25. 0 answers \`count\` and an empty list (no rows are read). ` +
+            'A negative value answers every match, unpaged and streamed in batches as they are read; `count` ' +
+            'always equals the number of rows sent. `page` is ignored with 0 and negatives, as in Stash.',
+        }),
       sort: z.enum(sorts).nullish(),
       direction: z.enum(['ASC', 'DESC', 'asc', 'desc']).nullish(),
     })

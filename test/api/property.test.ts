@@ -256,7 +256,8 @@ const validLibraryRequest: fc.Arbitrary<Request> = fc.constantFrom(...LIBRARY_EN
       filter: fc.record(
         {
           page: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constant(100_000)),
-          per_page: fc.constantFrom(-1, 1, 7, 1000),
+          // As in Stash: 0 answers only the count, any negative every match (streamed).
+          per_page: fc.constantFrom(-1_000_000, -2, -1, 0, 1, 7, 1000),
           sort: fc.constantFrom(...Object.keys(entity.sorts)),
           direction: fc.constantFrom('ASC', 'DESC'),
           q: fc.oneof(
@@ -347,6 +348,18 @@ describe('hostile input at every route', () => {
     }
   }
 
+  /** A library answer is whole JSON, and its list agrees with per_page: none for 0, all `count` for negatives. */
+  function checkFound(input: Request, text: string): void {
+    const [answer] = Object.values(JSON.parse(text) as Record<string, Record<string, unknown>>);
+    const count = answer?.count as number;
+    const list = Object.entries(answer ?? {}).find(([name]) => name !== 'count')?.[1] as unknown[];
+    const perPage = (input.body as { filter?: { per_page?: unknown } } | undefined)?.filter?.per_page;
+    const label = `${input.route.path} ${JSON.stringify(input.body)?.slice(0, 300)}`;
+    if (perPage === 0) expect(list, label).toEqual([]);
+    if (typeof perPage === 'number' && perPage < 0) expect(list, label).toHaveLength(count);
+    expect(list.length, label).toBeLessThanOrEqual(count);
+  }
+
   beforeAll(async () => {
     stack = await createTestStack({ seed: 2, scale: 'tiny' });
     await stack.startWorker({ pageSize: 10 });
@@ -387,6 +400,9 @@ describe('hostile input at every route', () => {
         const key = `${input.route.method} ${input.route.path} ${answer.status}`;
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         check(input, answer);
+        if (answer.status === 200 && input.encoding === 'json' && /^\/api\/library\/\w+$/.test(input.route.path)) {
+          checkFound(input, answer.text);
+        }
       }),
       { numRuns: 400 },
     );
