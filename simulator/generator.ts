@@ -218,8 +218,8 @@ function generateGalleries(
       title: maybeTitle(rng, pool),
       code: rng.chance(0.1) ? `G-${rng.int(1000, 9999)}` : null,
       date: rng.chance(0.6) ? formatDate(startMs + rng.next() * (endMs - startMs)) : null,
-      details: rng.chance(0.4) ? `Photos from the ${rng.pick(NOUNS).toLowerCase()}.` : null,
-      photographer: rng.chance(0.5) ? `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}` : null,
+      details: rng.chance(0.4) ? `Photos from the ${rng.pick(NOUNS).toLowerCase()}.` : unsetText(id),
+      photographer: rng.chance(0.5) ? `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}` : unsetText(id),
       rating100: maybeRating(rng, 0.3),
       organized: rng.chance(0.3),
       studio_id: counts.studios > 0 && rng.chance(0.7) ? rng.int(1, counts.studios) : null,
@@ -339,8 +339,8 @@ function generateImages(
       title: rng.chance(0.3) ? maybeTitle(rng, pool) : null,
       code: null,
       date: rng.chance(own) ? formatDate(startMs + rng.next() * (endMs - startMs)) : null,
-      details: rng.chance(own / 2) ? 'Outtake.' : null,
-      photographer: rng.chance(own / 2) ? `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}` : null,
+      details: rng.chance(own / 2) ? 'Outtake.' : unsetText(id),
+      photographer: rng.chance(own / 2) ? `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}` : unsetText(id),
       rating100: maybeRating(rng, 0.1),
       organized: rng.chance(0.2),
       o_counter: rng.chance(0.05) ? rng.int(1, 5) : 0,
@@ -371,6 +371,15 @@ function someIds(rng: Rng, available: number, probability: number, max: number):
 
 function maybeRating(rng: Rng, probability: number): number | null {
   return rng.chance(probability) ? rng.int(1, 5) * 20 : null;
+}
+
+/**
+ * An unset text as Stash's database holds it: NULL, or '' in rows older versions and imports
+ * wrote. Both are served as "" (resolvers.ts). Decided by the id, not the generator, so the rest
+ * of the library stays what the seed made it.
+ */
+function unsetText(id: number): string | null {
+  return id % 3 === 0 ? '' : null;
 }
 
 function maybeTitle(rng: Rng, pool: readonly string[]): string | null {

@@ -3,6 +3,8 @@
  * relations are held as id lists exactly as Stash stores them (the entity's OWN links).
  * Timestamps are the strings Stash would store and print: RFC 3339 in the server's local offset,
  * whole seconds (e.g. "2025-03-01T10:00:00+11:00").
+ * Optional text (`string | null`) is what Stash's database holds: NULL or ''. Either way Stash
+ * serves it as "" (resolvers.ts), so a reader of this model must take both for "unset".
  */
 export type Gender = 'MALE' | 'FEMALE' | 'TRANSGENDER_MALE' | 'TRANSGENDER_FEMALE' | 'INTERSEX' | 'NON_BINARY';
 

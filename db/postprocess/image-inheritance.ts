@@ -102,15 +102,17 @@ async function insertEffective(tx: TransactionSql, isRun: boolean, into: Effecti
   const imageScope = (column: Fragment) => onlyInRun(isRun, tx, tx`and ${column} in (select id from pp_images)`);
 
   // Each field independently: the image's own value, else the value of the lowest-id live gallery
-  // that has one for that field (array_agg ordered by gallery id, nulls filtered out, first element).
+  // that has one for that field (array_agg ordered by gallery id, unset values filtered out, first
+  // element). Unset text is NULL in the mirror; '' (a row written before the mapper normalised
+  // Stash's "") counts as unset too, so it neither blocks inheritance nor hides a later gallery.
   const scalars = await tx`
     with from_galleries as (
       select
         ig.image_id,
         (array_agg(g.studio_id order by g.id) filter (where g.studio_id is not null))[1] as studio_id,
         (array_agg(g.date order by g.id) filter (where g.date is not null))[1] as date,
-        (array_agg(g.photographer order by g.id) filter (where g.photographer is not null))[1] as photographer,
-        (array_agg(g.details order by g.id) filter (where g.details is not null))[1] as details
+        (array_agg(g.photographer order by g.id) filter (where g.photographer <> ''))[1] as photographer,
+        (array_agg(g.details order by g.id) filter (where g.details <> ''))[1] as details
       from image_galleries ig
       join galleries g on g.id = ig.gallery_id and g.deleted_at is null
       where true ${imageScope(tx`ig.image_id`)}
@@ -121,8 +123,8 @@ async function insertEffective(tx: TransactionSql, isRun: boolean, into: Effecti
       i.id,
       coalesce(i.studio_id, fg.studio_id),
       coalesce(i.date, fg.date),
-      coalesce(i.photographer, fg.photographer),
-      coalesce(i.details, fg.details)
+      coalesce(nullif(i.photographer, ''), fg.photographer),
+      coalesce(nullif(i.details, ''), fg.details)
     from images i
     left join from_galleries fg on fg.image_id = i.id
     where i.deleted_at is null ${imageScope(tx`i.id`)}`;

@@ -36,11 +36,16 @@ export const stashDate = z
     return value;
   });
 
+/**
+ * An optional text field. Stash serves every unset text as `""` (never null), so `""` becomes
+ * null here: the mirror has one "unset" (NULL) for SQL users, inheritance, criteria and sorting.
+ * Required text (names) does not use this.
+ */
 export const optionalText = z
   .string()
   .nullable()
   .optional()
-  .transform((value) => value ?? null);
+  .transform((value) => value || null);
 export const optionalInt = z
   .number()
   .int()

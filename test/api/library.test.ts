@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSeedScenario, type Library } from '../../simulator/index.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
-import { hierarchies, imageLinks, imageStudio, type Modifier, type MultiInput, matches, sceneTags } from './oracle.js';
+import {
+  hierarchies,
+  imageEffective,
+  imageLinks,
+  type Modifier,
+  type MultiInput,
+  matches,
+  sceneTags,
+  text,
+} from './oracle.js';
 import { type ApiServer, startApi, waitFor } from './support.js';
 
 interface Found {
@@ -105,7 +114,7 @@ describe('library reads in Stash’s filter language', () => {
     const one = await api.request<{ findScene: Record<string, unknown> }>('GET', `/api/library/scenes/${scene.id}`);
     expect(one.body.findScene).toMatchObject({
       id: String(scene.id),
-      title: scene.title,
+      title: text(scene.title),
       studio: { id: String(scene.studio_id), name: library.studios.get(scene.studio_id as number)?.name },
       updated_at: scene.updated_at,
     });
@@ -175,7 +184,7 @@ describe('library reads in Stash’s filter language', () => {
           if (key === 'performers') return matches(imageLinks(library, id, 'performer_ids'), c);
           if (key === 'tags') return matches(imageLinks(library, id, 'tag_ids'), c, tree.tags);
           if (key === 'studios') {
-            const studio = imageStudio(library, id);
+            const studio = imageEffective(library, id, 'studio_id');
             return matches(new Set(studio === null ? [] : [studio]), c, tree.studios);
           }
           return matches(new Set(image.gallery_ids), c);
@@ -280,11 +289,25 @@ describe('library reads in Stash’s filter language', () => {
     expect(pages).toBe(Math.ceil(library.scenes.size / 7));
     expect(all.size).toBe(library.scenes.size);
 
-    for (const per_page of [0, -2, 1001, 2.5]) {
+    for (const per_page of [1001, 2.5, 2 ** 53, '10']) {
       const bad = await api.request('POST', '/api/library/scenes', { body: { filter: { per_page } } });
       expect(bad.status, String(per_page)).toBe(400);
       expect(bad.body).toMatchObject({ field: 'filter.per_page' });
     }
+    const tooBig = await api.request<{ error: string }>('POST', '/api/library/scenes', {
+      body: { filter: { per_page: 1001 } },
+    });
+    expect(tooBig.body.error).toMatch(/at most 1000.*0 for the count only.*-1 \(any negative\) for every match/);
+    // As in Stash: 0 answers only the count, any negative every match (page ignored).
+    expect(await find('scenes', { filter: { per_page: 0, page: 3 } })).toMatchObject({
+      count: library.scenes.size,
+      ids: [],
+    });
+    const every = await find('scenes', { filter: { per_page: -2, page: 3, sort: 'date', direction: 'ASC' } });
+    expect(every.count).toBe(library.scenes.size);
+    expect(every.ids).toEqual(
+      (await find('scenes', { filter: { per_page: 1000, sort: 'date', direction: 'ASC' } })).ids,
+    );
   });
 
   it('searches titles with q, literally', async () => {

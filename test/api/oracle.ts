@@ -1,4 +1,4 @@
-import type { Library } from '../../simulator/index.js';
+import type { Library, SimImage } from '../../simulator/index.js';
 
 /**
  * What the library filters should answer, computed from the simulated Stash's own data (not from
@@ -104,14 +104,30 @@ export function imageLinks(library: Library, imageId: number, kind: 'performer_i
   return keepLive(ids, kind === 'tag_ids' ? library.tags : library.performers);
 }
 
-/** An image's effective studio: its own, else that of its first gallery (by id) that has one. */
-export function imageStudio(library: Library, imageId: number): number | null {
+/**
+ * A text value as the mirror and its API hold it: Stash's database has NULL or '' for "unset"
+ * (served as ""), the mirror has NULL only.
+ */
+export function text(value: string | null | undefined): string | null {
+  return value || null;
+}
+
+type Inherited = 'studio_id' | 'photographer' | 'details';
+
+/**
+ * An image's effective studio, photographer or details: its own, else that of its first gallery
+ * (by id) that has one; an empty text is no value.
+ */
+export function imageEffective<F extends Inherited>(library: Library, imageId: number, field: F): SimImage[F] | null {
   const image = library.images.get(imageId);
   if (!image) return null;
-  if (image.studio_id !== null) return image.studio_id;
+  const valueIn = (row: Pick<SimImage, Inherited>): SimImage[F] | null => (row[field] === '' ? null : row[field]);
+  const own = valueIn(image);
+  if (own !== null) return own;
   for (const galleryId of [...image.gallery_ids].sort((a, b) => a - b)) {
-    const studio = library.galleries.get(galleryId)?.studio_id ?? null;
-    if (studio !== null) return studio;
+    const gallery = library.galleries.get(galleryId);
+    const value = gallery ? valueIn(gallery) : null;
+    if (value !== null) return value;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENTITY_SPECS } from '../../stash/entities/index.js';
 import { EntityMappingError } from '../../stash/entities/spec.js';
-import { dependencyStages, ENTITY_DEPENDENCIES, ENTITY_TYPES } from '../../stash/entity-types.js';
+import { dependencyStages, ENTITY_DEPENDENCIES, ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 
 const stamps = { created_at: '2024-01-01T10:00:00+10:00', updated_at: '2024-02-01T10:00:00+10:00' };
 
@@ -96,6 +96,92 @@ describe('entity specs', () => {
       o_counter: 2,
     });
     expect(scene.links.groups).toEqual([{ target: 5, scene_index: 2 }]);
+  });
+
+  // Real Stash serves every unset text as "" (never null): the mirror stores NULL instead.
+  const unsetText: Record<EntityType, { raw: Record<string, unknown>; fields: string[] }> = {
+    studio: {
+      raw: { id: '1', name: 'S', tags: [], favorite: false, ignore_auto_tag: false, details: '' },
+      fields: ['details'],
+    },
+    tag: {
+      raw: { id: '1', name: 'T', parents: [], favorite: false, ignore_auto_tag: false, sort_name: '', description: '' },
+      fields: ['sort_name', 'description'],
+    },
+    performer: {
+      raw: { ...performer, disambiguation: '', country: '', ethnicity: '', details: '' },
+      fields: ['disambiguation', 'country', 'ethnicity', 'details'],
+    },
+    group: {
+      raw: {
+        id: '1',
+        name: 'G',
+        tags: [],
+        containing_groups: [{ group: { id: '2' }, description: '' }],
+        aliases: '',
+        director: '',
+        synopsis: '',
+      },
+      fields: ['aliases', 'director', 'synopsis'],
+    },
+    gallery: {
+      raw: { id: '1', organized: false, performers: [], tags: [], title: '', code: '', details: '', photographer: '' },
+      fields: ['title', 'code', 'details', 'photographer'],
+    },
+    scene: {
+      raw: {
+        id: '1',
+        organized: false,
+        interactive: false,
+        performers: [],
+        tags: [],
+        galleries: [],
+        groups: [],
+        files: [],
+        title: '',
+        code: '',
+        details: '',
+        director: '',
+      },
+      fields: ['title', 'code', 'details', 'director'],
+    },
+    image: {
+      raw: {
+        id: '1',
+        organized: false,
+        performers: [],
+        tags: [],
+        galleries: [],
+        visual_files: [],
+        title: '',
+        code: '',
+        details: '',
+        photographer: '',
+      },
+      fields: ['title', 'code', 'details', 'photographer'],
+    },
+  };
+
+  it.each(ENTITY_TYPES)('map an unset text ("") of a %s to null, and keep set text and names', (type) => {
+    const { raw, fields } = unsetText[type];
+    const unset = ENTITY_SPECS[type].map({ ...stamps, ...raw }).row;
+    for (const field of fields) expect(unset[field], field).toBeNull();
+    if ('name' in raw) expect(unset.name).toBe(raw.name);
+    const set = ENTITY_SPECS[type].map({ ...stamps, ...raw, ...Object.fromEntries(fields.map((f) => [f, 'x'])) }).row;
+    for (const field of fields) expect(set[field], field).toBe('x');
+    const missing = ENTITY_SPECS[type].map({
+      ...stamps,
+      ...raw,
+      ...Object.fromEntries(fields.map((f) => [f, null])),
+    }).row;
+    for (const field of fields) expect(missing[field], field).toBeNull();
+  });
+
+  it('map an empty group relation description to null', () => {
+    const { raw } = unsetText.group;
+    expect(ENTITY_SPECS.group.map({ ...stamps, ...raw }).links.containing_groups).toEqual([
+      { target: 2, description: null },
+    ]);
   });
 
   it('use keyset by id exactly where Stash has an id criterion', () => {

@@ -65,6 +65,8 @@ export const imageEntity: LibraryEntity = {
     },
     galleries: { kind: 'multi', sources: [{ table: 'image_galleries', owner: 'image_id', target: 'gallery_id' }] },
   },
+  // Unset text is null, as in the mirror (docs/api.md); the effective values also take '' for
+  // unset, should a row written before Stash's "" was normalised still hold one.
   select: `json_build_object(
     'id', t.id::text, 'title', t.title, 'code', t.code, 'details', t.details, 'photographer', t.photographer,
     'urls', t.urls, 'date', t.date, 'rating100', t.rating100, 'organized', t.organized, 'o_counter', t.o_counter,
@@ -76,8 +78,9 @@ export const imageEntity: LibraryEntity = {
     'galleries', ${refs('image_galleries', 'image_id', 'gallery_id', 'galleries', 'title')},
     'effective', json_build_object(
       'studio', ${ref('studios', 'coalesce(t.studio_id, e.studio_id)')},
-      'date', coalesce(t.date, e.date), 'photographer', coalesce(t.photographer, e.photographer),
-      'details', coalesce(t.details, e.details),
+      'date', coalesce(t.date, e.date),
+      'photographer', coalesce(nullif(t.photographer, ''), nullif(e.photographer, '')),
+      'details', coalesce(nullif(t.details, ''), nullif(e.details, '')),
       'performers', ${effective('image_effective_performers', 'performer_id', 'performers')},
       'tags', ${effective('image_effective_tags', 'tag_id', 'tags')}),
     'created_at', t.stash_created_at, 'updated_at', t.stash_updated_at_raw)`,

@@ -12,7 +12,7 @@ export const tagEntity: LibraryEntity = {
   sorts: {
     ...COMMON_SORTS,
     name: 'lower(t.name)',
-    sort_name: 'lower(coalesce(t.sort_name, t.name))',
+    sort_name: "lower(coalesce(nullif(t.sort_name, ''), t.name))",
     scenes_count: counted('tag', 'scene_count'),
     images_count: counted('tag', 'image_count'),
   },
