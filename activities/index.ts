@@ -19,13 +19,8 @@ import {
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
 import type { SyncContext, WorkSignals } from '../sync/context.js';
-import {
-  fetchAndApply,
-  type ReconcileResult,
-  reconcileIfChanged,
-  reconcileType,
-  repairLinks,
-} from '../sync/reconcile.js';
+import { fetchAndApply } from '../sync/fetch-by-id.js';
+import { type ReconcileResult, reconcileIfChanged, reconcileType, repairLinks } from '../sync/reconcile.js';
 import { sinceProblem, stashBoundFor } from '../sync/since.js';
 import { probeSmartType, type SmartProbeResult } from '../sync/smart.js';
 import {
@@ -46,6 +41,7 @@ export interface ActivityDependencies extends SyncContext {
 /** Error types retrying cannot fix: the workflow fails (and records why) instead of retrying. */
 export const NON_RETRYABLE_ERROR_TYPES = [
   'StashAuthError',
+  'StashEndpointError',
   'StashQueryError',
   'MassDeletionRefusedError',
   'EntityMappingError',

@@ -225,3 +225,24 @@ export async function recordFailures(
     on conflict (entity_type, entity_id) do update
       set run_id = excluded.run_id, error_message = excluded.error_message, failed_at = now()`;
 }
+
+/**
+ * Ids of one type that this run created, updated or revived, optionally only those whose Stash
+ * updated_at is at or after an instant (read back from sync_log: the database is the checkpoint).
+ */
+export async function changedIdsInRun(db: Db, runId: string, type: EntityType, table: string, since: Date | null) {
+  const rows = await db`
+    select distinct l.entity_id from sync_log l
+    join ${db(table)} e on e.id = l.entity_id and e.deleted_at is null
+    where l.run_id = ${runId} and l.entity_type = ${type} and l.entity_id is not null
+      and l.change_type in ('created', 'updated', 'revived')
+      and (${since}::timestamptz is null or e.stash_updated_at >= ${since}::timestamptz)
+    order by l.entity_id`;
+  return rows.map((row) => Number(row.entity_id));
+}
+
+/** When a run started (worker clock), or null when it is unknown. */
+export async function runStartedAt(db: Db, runId: string): Promise<Date | null> {
+  const [row] = await db`select started_at from sync_runs where id = ${runId}`;
+  return (row?.started_at as Date | undefined) ?? null;
+}

@@ -1,4 +1,4 @@
-import type { EntitySpec, MappedEntity } from '../stash/entities/spec.js';
+import type { EntitySpec, LinkSpec, MappedEntity } from '../stash/entities/spec.js';
 import { STAMP_COLUMNS } from '../stash/entities/spec.js';
 import type { EntityType } from '../stash/entity-types.js';
 import { jsonb, type Sql, type TransactionSql } from './client.js';
@@ -104,15 +104,47 @@ export async function applyEntities(
   return outcomes;
 }
 
-/** Soft-deletes entities; returns the ids that were live. */
-export async function softDelete(tx: TransactionSql, spec: EntitySpec, ids: number[]): Promise<number[]> {
+/** A soft-deleted entity and the own links it had (kept in its `deleted` sync_log row for history). */
+export interface DeletedEntity {
+  id: number;
+  /** Link name → target ids (e.g. { tags: [3, 7] }); only links that had rows. */
+  links: Record<string, number[]>;
+}
+
+/**
+ * Soft-deletes entities and removes their own link rows in the same transaction: Stash no longer
+ * has those links, and a query joining a link table must not count ghosts. The row itself stays
+ * (deleted_at set) for history; a revived entity gets its links back from Stash.
+ */
+export async function softDelete(tx: TransactionSql, spec: EntitySpec, ids: number[]): Promise<DeletedEntity[]> {
   if (ids.length === 0) return [];
   const rows = await tx.unsafe(
     `update ${ident(spec.table)} set deleted_at = now(), synced_at = now()
      where id = any($1::bigint[]) and deleted_at is null returning id`,
     [ids],
   );
-  return rows.map((row) => Number(row.id));
+  const deleted = rows.map((row) => Number(row.id));
+  const links = new Map<number, Record<string, number[]>>(deleted.map((id) => [id, {}]));
+  if (deleted.length === 0) return [];
+  for (const link of spec.links) {
+    const removed = await tx.unsafe(
+      `delete from ${ident(link.table)} where ${ident(link.ownerColumn)} = any($1::bigint[])
+       returning ${ident(link.ownerColumn)} as owner, ${ident(link.targetColumn)} as target`,
+      [deleted],
+    );
+    for (const row of removed) {
+      const owned = links.get(Number(row.owner));
+      if (!owned) continue;
+      const targets = owned[link.name] ?? [];
+      targets.push(Number(row.target));
+      owned[link.name] = targets;
+    }
+  }
+  return deleted.map((id) => {
+    const owned = links.get(id) ?? {};
+    for (const targets of Object.values(owned)) targets.sort((a, b) => a - b);
+    return { id, links: owned };
+  });
 }
 
 /** Live ids the mirror holds for a type. */
@@ -208,4 +240,54 @@ export async function storedStampsSince(db: Db, spec: EntitySpec, bound: string)
 export async function liveCount(db: Db, spec: EntitySpec): Promise<number> {
   const [row] = await db.unsafe(`select count(*)::int as n from ${ident(spec.table)} where deleted_at is null`);
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Live owners linked to any of `targetIds` through `link`, with those of the targets they link
+ * to (the mirror's side of a membership comparison, e.g. the images of some galleries).
+ */
+export async function linkedOwnersInMirror(
+  db: Db,
+  owner: EntitySpec,
+  link: LinkSpec,
+  targetIds: number[],
+): Promise<Map<number, number[]>> {
+  if (targetIds.length === 0) return new Map();
+  const rows = await db.unsafe(
+    `select l.${ident(link.ownerColumn)} as owner, array_agg(l.${ident(link.targetColumn)} order by l.${ident(link.targetColumn)}) as targets
+     from ${ident(link.table)} l join ${ident(owner.table)} o on o.id = l.${ident(link.ownerColumn)} and o.deleted_at is null
+     where l.${ident(link.targetColumn)} = any($1::bigint[])
+     group by l.${ident(link.ownerColumn)}`,
+    [targetIds],
+  );
+  return new Map(rows.map((row) => [Number(row.owner), (row.targets as unknown[]).map(Number)]));
+}
+
+/** Live tags' aliases and parent ids, as the mirror has them. */
+export async function storedTagHierarchy(db: Db): Promise<Map<number, { aliases: string[]; parents: number[] }>> {
+  const rows = await db`
+    select t.id, t.aliases,
+      coalesce((select array_agg(p.parent_id order by p.parent_id) from tag_parents p where p.child_id = t.id), '{}') as parents
+    from tags t where t.deleted_at is null`;
+  return new Map(
+    rows.map((row) => [
+      Number(row.id),
+      { aliases: row.aliases as string[], parents: (row.parents as unknown[]).map(Number) },
+    ]),
+  );
+}
+
+/** How many live rows have a Stash updated_at string lexically within [low, high]. */
+export async function storedCountBetween(db: Db, spec: EntitySpec, low: string, high: string): Promise<number> {
+  const [row] = await db.unsafe(
+    `select count(*)::int as n from ${ident(spec.table)}
+     where deleted_at is null and stash_updated_at_raw >= $1 and stash_updated_at_raw <= $2`,
+    [low, high],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Refreshes the planner statistics of a type's table and its own link tables. */
+export async function analyzeEntityTables(db: Db, spec: EntitySpec): Promise<void> {
+  await db.unsafe(`analyze ${[spec.table, ...spec.links.map((link) => link.table)].map(ident).join(', ')}`);
 }

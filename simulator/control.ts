@@ -28,6 +28,10 @@ export interface SimulatorControl {
   remove(type: EntityType, id: Id): void;
   mergeTags(sourceIds: readonly Id[], destinationId: Id): void;
   mergeScenes(sourceIds: readonly Id[], destinationId: Id, options?: SceneMergeOptions): void;
+  /** addGalleryImages: bumps only the gallery (the images' galleries lists change silently). */
+  addGalleryImages(galleryId: Id, imageIds: readonly Id[]): void;
+  /** removeGalleryImages: bumps only the gallery. */
+  removeGalleryImages(galleryId: Id, imageIds: readonly Id[]): void;
   touch(type: EntityType, ids: readonly Id[] | 'all'): number;
   /** A copy of one entity as stored (undefined when absent). */
   get<T extends EntityType>(type: T, id: Id): EntityOf<T> | undefined;
@@ -77,6 +81,12 @@ export function createControl(parts: ControlParts): SimulatorControl {
     },
     mergeScenes: (sources, destination, options) => {
       store.mergeScenes(sources, destination, options);
+    },
+    addGalleryImages: (galleryId, imageIds) => {
+      store.changeGalleryImages(galleryId, imageIds, true);
+    },
+    removeGalleryImages: (galleryId, imageIds) => {
+      store.changeGalleryImages(galleryId, imageIds, false);
     },
     touch: (type, ids) => store.touch(type, ids),
     get: (type, id) => {
@@ -132,6 +142,8 @@ const simpleActions = z.discriminatedUnion('action', [
     playHistory: z.boolean().optional(),
     oHistory: z.boolean().optional(),
   }),
+  z.object({ action: z.literal('addGalleryImages'), galleryId: id, imageIds: z.array(id) }),
+  z.object({ action: z.literal('removeGalleryImages'), galleryId: id, imageIds: z.array(id) }),
   z.object({ action: z.literal('touch'), type: entityType, ids: z.union([z.array(id), z.literal('all')]) }),
   z.object({ action: z.literal('get'), type: entityType, id }),
   z.object({ action: z.literal('counts') }),
@@ -222,6 +234,12 @@ function runSimple(control: SimulatorControl, action: SimpleAction): unknown {
         ...(action.playHistory === undefined ? {} : { playHistory: action.playHistory }),
         ...(action.oHistory === undefined ? {} : { oHistory: action.oHistory }),
       });
+      return { ok: true };
+    case 'addGalleryImages':
+      control.addGalleryImages(action.galleryId, action.imageIds);
+      return { ok: true };
+    case 'removeGalleryImages':
+      control.removeGalleryImages(action.galleryId, action.imageIds);
       return { ok: true };
     case 'touch':
       return { ok: true, touched: control.touch(action.type, action.ids) };

@@ -1,4 +1,4 @@
-import { type AnyEntity, type EntityOf, type EntityType, isTitled } from './entities.js';
+import { type AnyEntity, type EntityOf, type EntityType, isTitled, parseId } from './entities.js';
 import type { SimImage, SimScene } from './model.js';
 import { hash32, type Rng } from './rng.js';
 import { lowerBound, type Store } from './store.js';
@@ -38,8 +38,16 @@ export interface TimestampCriterion {
   modifier: Modifier;
 }
 
+/** Stash's MultiCriterionInput over an id list (a scene's or image's galleries). */
+export interface MultiCriterion {
+  value?: readonly string[] | null;
+  modifier: Modifier;
+  excludes?: readonly string[] | null;
+}
+
 export interface EntityFilter {
   id?: IntCriterion | null;
+  galleries?: MultiCriterion | null;
   created_at?: TimestampCriterion | null;
   updated_at?: TimestampCriterion | null;
   AND?: EntityFilter | null;
@@ -358,6 +366,8 @@ function compileFilter(filter: EntityFilter): (row: Row) => boolean {
   if (filter.id) parts.push(intPredicate(filter.id));
   if (filter.created_at) parts.push(timestampPredicate('created_at', filter.created_at));
   if (filter.updated_at) parts.push(timestampPredicate('updated_at', filter.updated_at));
+  if (filter.galleries)
+    parts.push(multiPredicate('galleries', (row) => (row as { gallery_ids: number[] }).gallery_ids, filter.galleries));
   if (filter.AND) parts.push(compileFilter(filter.AND));
   if (filter.NOT) {
     const inner = compileFilter(filter.NOT);
@@ -393,6 +403,31 @@ function intPredicate(c: IntCriterion): (row: Row) => boolean {
       return () => true;
     default:
       throw new Error(`modifier ${c.modifier} is not supported for id`);
+  }
+}
+
+/** Stash's multi criterion on an id list: INCLUDES any, INCLUDES_ALL, EXCLUDES, IS_NULL (none), NOT_NULL. */
+function multiPredicate(
+  field: string,
+  list: (row: Row) => readonly number[],
+  c: MultiCriterion,
+): (row: Row) => boolean {
+  const values = (c.value ?? []).map((v) => parseId(v));
+  const excludes = (c.excludes ?? []).map((v) => parseId(v));
+  const without = (row: Row) => !excludes.some((x) => list(row).includes(x));
+  switch (c.modifier) {
+    case 'INCLUDES':
+      return (row) => values.some((x) => list(row).includes(x)) && without(row);
+    case 'INCLUDES_ALL':
+      return (row) => values.every((x) => list(row).includes(x)) && without(row);
+    case 'EXCLUDES':
+      return (row) => !values.some((x) => list(row).includes(x));
+    case 'IS_NULL':
+      return (row) => list(row).length === 0;
+    case 'NOT_NULL':
+      return (row) => list(row).length > 0 && without(row);
+    default:
+      throw new Error(`modifier ${c.modifier} is not supported for ${field}`);
   }
 }
 

@@ -60,8 +60,30 @@ export function simulatorSchema(): GraphQLSchema {
     file.fingerprints.find((f) => f.type === args.type)?.value ?? null;
   attach(schema, 'VideoFile', { fingerprint });
   attach(schema, 'ImageFile', { fingerprint });
+  for (const [typeName, fields] of Object.entries(OPTIONAL_TEXT)) attach(schema, typeName, unsetTextAsEmpty(fields));
   cached = schema;
   return schema;
+}
+
+/**
+ * Stash holds text in plain Go strings: every unset text field (NULL or '' in its database) is
+ * served as "", never null (../shared/stash-notes.md, "Values"). The model keeps the database's
+ * value, NULL or '', which sorting reads (an untitled scene sorts by its file name only when the
+ * title is NULL); only the answer turns both into "". Unset dates and numbers stay null.
+ */
+const OPTIONAL_TEXT: Readonly<Record<string, readonly string[]>> = {
+  Scene: ['title', 'code', 'details', 'director'],
+  Image: ['title', 'code', 'details', 'photographer'],
+  Gallery: ['title', 'code', 'details', 'photographer'],
+  Performer: ['disambiguation', 'country', 'ethnicity', 'details'],
+  Studio: ['details'],
+  Tag: ['sort_name', 'description'],
+  Group: ['aliases', 'director', 'synopsis'],
+  GroupDescription: ['description'],
+};
+
+function unsetTextAsEmpty(fields: readonly string[]): Record<string, Resolver<Record<string, unknown>>> {
+  return Object.fromEntries(fields.map((field) => [field, (row: Record<string, unknown>) => row[field] ?? '']));
 }
 
 function attach(schema: GraphQLSchema, typeName: string, resolvers: Record<string, Resolver<never>>): void {
@@ -136,6 +158,16 @@ function mutationResolvers(): Record<string, Resolver> {
     tagsMerge: (_root, args, ctx) => {
       const input = args.input as { source: string[]; destination: string };
       return ctx.store.mergeTags(input.source, input.destination);
+    },
+    addGalleryImages: (_root, args, ctx) => {
+      const input = args.input as { gallery_id: string; image_ids: string[] };
+      ctx.store.changeGalleryImages(input.gallery_id, input.image_ids, true);
+      return true;
+    },
+    removeGalleryImages: (_root, args, ctx) => {
+      const input = args.input as { gallery_id: string; image_ids: string[] };
+      ctx.store.changeGalleryImages(input.gallery_id, input.image_ids, false);
+      return true;
     },
     sceneMerge: (_root, args, ctx) => {
       const input = args.input as {

@@ -251,7 +251,8 @@ export class Store {
       const at = lowerBound(this.ids.tag, sourceId);
       this.ids.tag.splice(at, 1);
     }
-    dest.updated_at = this.clock.stamp();
+    // Real Stash (v0.30.1) bumps no one on a tag merge, not even the destination, although its
+    // aliases, parents and children just changed: only comparing ids shows that anything happened.
     this.changed();
     return dest;
   }
@@ -291,6 +292,24 @@ export class Store {
     dest.updated_at = this.clock.stamp();
     this.changed();
     return dest;
+  }
+
+  /**
+   * addGalleryImages / removeGalleryImages (the gallery page's "add/remove images"): the images'
+   * `galleries` lists change, but only the GALLERY is bumped; the images keep their updated_at.
+   */
+  changeGalleryImages(galleryId: number | string, imageIds: readonly (number | string)[], add: boolean): SimGallery {
+    const gallery = this.require('gallery', galleryId);
+    const images = imageIds.map((id) => this.require('image', id));
+    for (const image of images) {
+      const has = image.gallery_ids.includes(gallery.id);
+      if (add === has) continue;
+      image.gallery_ids = add ? [...image.gallery_ids, gallery.id] : image.gallery_ids.filter((x) => x !== gallery.id);
+      this.countImage([gallery.id], add ? 1 : -1);
+    }
+    gallery.updated_at = this.clock.stamp();
+    this.changed();
+    return gallery;
   }
 
   /** Stamps many rows with the same second, like a scan or a bulk edit. Returns how many. */
@@ -442,6 +461,14 @@ export class Store {
       if (this.library.images.get(image.id) === image) {
         this.countImage(image.gallery_ids, -1);
         this.countImage(next, 1);
+        // imageUpdate / bulkImageUpdate with gallery ids bump the galleries joined or left too.
+        const before = image.gallery_ids;
+        const moved = [...next.filter((x) => !before.includes(x)), ...before.filter((x) => !next.includes(x))];
+        const stamp = this.clock.stamp();
+        for (const galleryId of moved) {
+          const gallery = this.library.galleries.get(galleryId);
+          if (gallery) gallery.updated_at = stamp;
+        }
       }
     }
     for (const key of ['tag_ids', 'performer_ids', 'parent_ids', 'aliases', 'alias_list', 'urls'] as const) {

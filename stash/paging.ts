@@ -2,7 +2,7 @@ import type { StashClient, StashRequestOptions } from './client.js';
 import type { PageCursor } from './cursor.js';
 import type { EntitySpec } from './entities/index.js';
 import { StashNotFoundError } from './errors.js';
-import { byIdsQuery, countQuery, idsQuery, pageQuery } from './queries.js';
+import { byIdsQuery, countQuery, idsQuery, membersQuery, pageQuery, tagHierarchyQuery } from './queries.js';
 import { LEXICAL_MAX_TIMESTAMP } from './timestamps.js';
 
 type ListResult = { count: number } & Record<string, unknown[]>;
@@ -228,15 +228,19 @@ export function countUpdatedAfter(
   return countEntities(client, spec, { updated_at: { value: raw, modifier: 'GREATER_THAN' } }, options);
 }
 
-/** How many entities have an id in [low, high] (scenes, images, galleries only). */
-export function countIdRange(
+/**
+ * How many entities have `field` within [low, high] (count only): ids (scenes, images, galleries
+ * only) or updated_at strings, which Stash compares lexically.
+ */
+export function countBetween<F extends 'id' | 'updated_at'>(
   client: StashClient,
   spec: EntitySpec,
-  low: number,
-  high: number,
+  field: F,
+  low: F extends 'id' ? number : string,
+  high: F extends 'id' ? number : string,
   options: StashRequestOptions = {},
 ) {
-  return countEntities(client, spec, { id: { value: low, value2: high, modifier: 'BETWEEN' } }, options);
+  return countEntities(client, spec, { [field]: { value: low, value2: high, modifier: 'BETWEEN' } }, options);
 }
 
 /** Every id in [low, high] by id keyset (scenes, images, galleries only). */
@@ -268,4 +272,58 @@ export async function scanIdRange(
     if (rows.length < batchSize) return ids;
     afterId = rawId(rows[rows.length - 1]);
   }
+}
+
+type LinkedRow = { id: string } & Record<string, unknown>;
+
+const idsOf = (refs: unknown): number[] =>
+  (Array.isArray(refs) ? refs : []).map((ref) => rawId(ref)).sort((a, b) => a - b);
+
+/**
+ * Owner id → the ids of `targetIds` it links to through `linkName`, for every owner linked to any
+ * of them (images or scenes in some galleries; one request, ids only).
+ */
+export async function linkedOwners(
+  client: StashClient,
+  spec: EntitySpec,
+  linkName: string,
+  targetIds: number[],
+  options: StashRequestOptions = {},
+): Promise<Map<number, number[]>> {
+  const wanted = new Set(targetIds);
+  const { rows } = await list(
+    client,
+    spec,
+    membersQuery(spec, linkName),
+    {
+      filter: { page: 1, per_page: -1 },
+      entity_filter: { [linkName]: { value: targetIds.map(String), modifier: 'INCLUDES' } },
+    },
+    options,
+  );
+  return new Map((rows as LinkedRow[]).map((row) => [rawId(row), idsOf(row[linkName]).filter((id) => wanted.has(id))]));
+}
+
+export interface TagHierarchyEntry {
+  aliases: string[];
+  parents: number[];
+}
+
+/** Every tag's aliases and parent ids (one request): what a tag merge changes silently. */
+export async function tagHierarchy(
+  client: StashClient,
+  options: StashRequestOptions = {},
+): Promise<Map<number, TagHierarchyEntry>> {
+  const data = await client.request<{
+    findTags?: { tags?: Array<{ id: string; aliases?: unknown; parents?: unknown }> };
+  }>(tagHierarchyQuery(), { filter: { page: 1, per_page: -1 } }, options);
+  return new Map(
+    (data.findTags?.tags ?? []).map((tag) => [
+      rawId(tag),
+      {
+        aliases: Array.isArray(tag.aliases) ? tag.aliases.filter((a): a is string => typeof a === 'string') : [],
+        parents: idsOf(tag.parents),
+      },
+    ]),
+  );
 }

@@ -35,14 +35,42 @@ export function idsQuery(spec: EntitySpec): string {
 }`;
 }
 
+/** Stash's version: the start-up probe that STASH_URL leads to a Stash GraphQL endpoint (not a sync query). */
+export function versionQuery(): string {
+  return 'query MirrorVersion { version { version } }';
+}
+
+/**
+ * The owners of a link (images or scenes in some galleries), with that link's targets: Stash
+ * changes gallery membership from the gallery's side without bumping the images or scenes.
+ */
+export function membersQuery(spec: EntitySpec, linkName: string): string {
+  return `query Mirror${capitalized(spec)}Members($filter: FindFilterType, $entity_filter: ${spec.filterInputType}) {
+  ${spec.queryField}(filter: $filter, ${spec.filterArgument}: $entity_filter) { count ${spec.listField} { id ${linkName} { id } } }
+}`;
+}
+
+/** Every tag's aliases and parents: what a tag merge changes without bumping anyone. */
+export function tagHierarchyQuery(): string {
+  return `query MirrorTagHierarchy($filter: FindFilterType) {
+  findTags(filter: $filter) { count tags { id aliases parents { id } } }
+}`;
+}
+
 export function allOperations(): Array<{ name: string; query: string }> {
-  return ENTITY_TYPES.flatMap((type) => {
-    const spec = ENTITY_SPECS[type];
-    return [
-      { name: `${type} page`, query: pageQuery(spec) },
-      { name: `${type} by ids`, query: byIdsQuery(spec) },
-      { name: `${type} count`, query: countQuery(spec) },
-      { name: `${type} ids`, query: idsQuery(spec) },
-    ];
-  });
+  return [
+    ...ENTITY_TYPES.flatMap((type) => {
+      const spec = ENTITY_SPECS[type];
+      return [
+        { name: `${type} page`, query: pageQuery(spec) },
+        { name: `${type} by ids`, query: byIdsQuery(spec) },
+        { name: `${type} count`, query: countQuery(spec) },
+        { name: `${type} ids`, query: idsQuery(spec) },
+        ...(spec.links.some((link) => link.name === 'galleries')
+          ? [{ name: `${type} gallery members`, query: membersQuery(spec, 'galleries') }]
+          : []),
+      ];
+    }),
+    { name: 'tag hierarchy', query: tagHierarchyQuery() },
+  ];
 }

@@ -52,6 +52,21 @@ export function lexicalLowerBound(raw: string, marginSeconds: number): string | 
   return formatStashTime(parsed.instant - marginSeconds * 1000, parsed.offsetMinutes);
 }
 
+/** The westernmost UTC offset in use anywhere (minutes): every local time is at most this far behind UTC. */
+export const WESTERNMOST_OFFSET_MINUTES = -12 * 60;
+
+/**
+ * A lexical lower bound for every string a server writes at or after `raw`'s instant, in ANY
+ * offset it may have moved to since (a restart under another time zone): that instant written
+ * in the westernmost offset. Rows written before the instant in eastern offsets also sort above
+ * it, so a range from here is compared by count or by stamps, never trusted as "newer".
+ */
+export function anyOffsetLowerBound(raw: string): string | null {
+  const parsed = parseStashTime(raw);
+  if (!parsed) return null;
+  return formatStashTime(parsed.instant, WESTERNMOST_OFFSET_MINUTES);
+}
+
 /** Converts any RFC 3339 instant to Stash's format in a given offset (e.g. a user's --since). */
 export function toStashOffset(rfc3339: string, offsetMinutes: number): string | null {
   const parsed = parseStashTime(rfc3339);
@@ -64,4 +79,9 @@ export function lexicalMax(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return a > b ? a : b;
+}
+
+/** Lexical min, as Stash orders its strings. */
+export function lexicalMin(a: string, b: string): string {
+  return b < a ? b : a;
 }

@@ -83,7 +83,11 @@ export async function applyBatch(
   return counts;
 }
 
-/** Soft-deletes vanished entities, logging each and counting them in the run. */
+/**
+ * Soft-deletes vanished entities (their own link rows go with them), logging each with the links
+ * it had (details.links, and changed_fields naming those links, so post-processing recounts what
+ * they contributed to) and counting them in the run.
+ */
 export async function deleteBatch(
   tx: TransactionSql,
   runId: string,
@@ -96,7 +100,13 @@ export async function deleteBatch(
     tx,
     runId,
     syncType,
-    deleted.map((id) => ({ entityType: spec.type, entityId: id, changeType: 'deleted' as const })),
+    deleted.map(({ id, links }) => ({
+      entityType: spec.type,
+      entityId: id,
+      changeType: 'deleted' as const,
+      changedFields: Object.keys(links),
+      details: Object.keys(links).length > 0 ? { links } : null,
+    })),
   );
   if (deleted.length > 0) await addRunCounts(tx, runId, spec.type, { deleted: deleted.length });
   await recordFailures(tx, runId, spec.type, [], ids);

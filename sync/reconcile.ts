@@ -4,10 +4,12 @@ import { failingIds, type IdRange, knownCount, liveCount, liveIdsIn, ownersLinki
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
-import { countEntities, countIdRange, fetchByIds, scanIdRange, scanIds } from '../stash/paging.js';
+import { countBetween, countEntities, scanIdRange, scanIds } from '../stash/paging.js';
 import { idsQuery } from '../stash/queries.js';
-import { applyBatch, deleteBatch, mapBatch } from './apply.js';
+import { deleteBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
+import { fetchAndApply } from './fetch-by-id.js';
+import { repairGalleryMembership, sweepTagHierarchy } from './silent-changes.js';
 
 /** Refusing a deletion that looks like a broken scan rather than a real one. Not retryable. */
 export class MassDeletionRefusedError extends Error {
@@ -84,7 +86,7 @@ async function differingRanges(context: SyncContext, spec: EntitySpec, signals: 
   const result: IdRange[] = [];
   const visit = async (low: number, high: number): Promise<void> => {
     const [inStash, inMirror] = await Promise.all([
-      countIdRange(context.stash, spec, low, high, { signal: signals.signal }),
+      countBetween(context.stash, spec, 'id', low, high, { signal: signals.signal }),
       knownCount(context.sql, spec, [low, high]),
     ]);
     signals.heartbeat();
@@ -156,33 +158,12 @@ async function reconcileAgainst(
   };
 }
 
-/** Fetches entities by id in pages and applies them; ids Stash no longer has are soft-deleted. */
-export async function fetchAndApply(
-  context: SyncContext,
-  runId: string,
-  syncType: SyncType,
-  spec: EntitySpec,
-  ids: number[],
-  signals: WorkSignals,
-): Promise<number> {
-  let applied = 0;
-  for (let start = 0; start < ids.length; start += context.pageSize) {
-    const chunk = ids.slice(start, start + context.pageSize);
-    const { entities, missing } = await fetchByIds(context.stash, spec, chunk, { signal: signals.signal });
-    signals.heartbeat();
-    await withSyncTransaction(context.sql, async (tx) => {
-      await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities));
-      await deleteBatch(tx, runId, syncType, spec, missing);
-    });
-    applied += entities.length;
-  }
-  return applied;
-}
-
 /**
  * After deletions and merges, re-reads every live entity whose own links pointed at an entity
  * this run soft-deleted: Stash rewrote those links (a merged tag now points at its destination)
- * without bumping them. Repeats while re-reading reveals further deletions (bounded).
+ * without bumping them. Repeats while re-reading reveals further deletions (bounded). Then the
+ * changes Stash makes without bumping anyone (silent-changes.ts): gallery membership changed from
+ * the gallery's side, and a tag merge's destination.
  */
 export async function repairLinks(
   context: SyncContext,
@@ -190,20 +171,34 @@ export async function repairLinks(
   syncType: SyncType,
   signals: WorkSignals,
 ): Promise<{ refetched: number; rounds: number }> {
+  let refetched = await repairGalleryMembership(context, runId, syncType, signals);
+  const rounds = await repairDeletedTargets(context, runId, syncType, signals, (count) => {
+    refetched += count;
+  });
+  refetched += await sweepTagHierarchy(context, runId, syncType, signals);
+  return { refetched, rounds };
+}
+
+async function repairDeletedTargets(
+  context: SyncContext,
+  runId: string,
+  syncType: SyncType,
+  signals: WorkSignals,
+  onRefetched: (count: number) => void,
+): Promise<number> {
   const specs = ENTITY_TYPES.map((type) => ENTITY_SPECS[type]);
   const handled = new Set<string>();
-  let refetched = 0;
   for (let round = 1; round <= 5; round += 1) {
     const deleted = (await deletedInRun(context.sql, runId))
       .map(({ type, ids }) => ({ type, ids: ids.filter((id) => !handled.has(`${type}:${id}`)) }))
       .filter(({ ids }) => ids.length > 0);
-    if (deleted.length === 0) return { refetched, rounds: round - 1 };
+    if (deleted.length === 0) return round - 1;
     for (const { type, ids } of deleted) {
       for (const id of ids) handled.add(`${type}:${id}`);
       for (const owners of await ownersLinkingTo(context.sql, specs, type, ids)) {
-        refetched += await fetchAndApply(context, runId, syncType, specFor(owners.type), owners.ids, signals);
+        onRefetched(await fetchAndApply(context, runId, syncType, specFor(owners.type), owners.ids, signals));
       }
     }
   }
-  return { refetched, rounds: 5 };
+  return 5;
 }

@@ -11,6 +11,7 @@ import {
   ZERO_COUNTS,
 } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
+import { analyzeEntityTables } from '../db/entity-store.js';
 import { initialCursor, type PageCursor } from '../stash/cursor.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
@@ -165,6 +166,10 @@ function advance(state: TypeSyncState, cursor: PageCursor, walkDone: boolean): T
 
 /** Ends a type's sync: clears its resume cursor and advances its high-water mark. */
 export async function finishTypeSync(context: SyncContext, state: TypeSyncState): Promise<void> {
+  // Fresh planner statistics after a bulk load: until autovacuum gets there, a table just filled
+  // looks empty, and joins through it (the API's reads, post-processing) pick nested loops.
+  const written = state.counts.created + state.counts.updated;
+  if (written >= ANALYZE_AFTER_WRITES) await analyzeEntityTables(context.sql, specFor(state.entityType));
   await withSyncTransaction(context.sql, async (tx) => {
     await completeTypeSync(tx, state.entityType, state.syncType, state.newestSeen, new Date(state.startedAt));
     if (state.syncType === 'full') {
@@ -176,3 +181,6 @@ export async function finishTypeSync(context: SyncContext, state: TypeSyncState)
     }
   });
 }
+
+/** Rows a type's sync must write before it refreshes that type's planner statistics itself. */
+const ANALYZE_AFTER_WRITES = 1000;

@@ -227,10 +227,10 @@ function touchingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragme
 
 /**
  * Owners that can have dropped a link of this dimension: updated ones that name it (or say
- * nothing). A created owner had no links; a revived one was deleted, so its old links counted for
- * nothing. A deleted owner keeps its own links (the sync's softDelete only sets deleted_at and logs
- * changed_fields NULL), so its current links, counted as touching, are its old ones; only a
- * deletion whose changed_fields name the link says it dropped some.
+ * nothing), and deleted ones that name it. A created owner had no links; a revived one was
+ * deleted, so its old links counted for nothing. A deletion removes the owner's own link rows
+ * (softDelete) and logs the links it had in changed_fields, so its old targets are found by the
+ * drift comparison, not by its (now empty) current links.
  */
 function losingOwners(tx: TransactionSql, dimension: OwnLinkDimension): Fragment {
   return tx`

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadRealStashSchema } from '../../simulator/real-schema.js';
-import { allOperations } from '../../stash/queries.js';
+import { allOperations, versionQuery } from '../../stash/queries.js';
 
 const realSchema = loadRealStashSchema();
 const simulatorSchema = buildSchema(readFileSync(new URL('../../simulator/schema.graphql', import.meta.url), 'utf8'));
@@ -10,8 +10,12 @@ const simulatorSchema = buildSchema(readFileSync(new URL('../../simulator/schema
 describe('every operation the mirror sends', () => {
   const operations = allOperations();
 
-  it('covers all seven entity types with page, by-ids, count and id queries', () => {
-    expect(operations).toHaveLength(28);
+  it('covers all seven entity types with page, by-ids, count and id queries, plus the silent-change probes', () => {
+    // 7 × 4, gallery members of images and of scenes, and the tag hierarchy.
+    expect(operations).toHaveLength(31);
+    expect(operations.map((operation) => operation.name)).toEqual(
+      expect.arrayContaining(['image gallery members', 'scene gallery members', 'tag hierarchy']),
+    );
   });
 
   if (!realSchema) {
@@ -29,5 +33,14 @@ describe('every operation the mirror sends', () => {
 
   it('contains no mutation', () => {
     for (const { query } of operations) expect(query.trim().startsWith('query ')).toBe(true);
+  });
+});
+
+describe('the start-up probe (stash-mirror worker and dev)', () => {
+  it('is a query both Stash and the simulated Stash answer', () => {
+    const probe = parse(versionQuery());
+    if (realSchema) expect(validate(realSchema, probe)).toEqual([]);
+    expect(validate(simulatorSchema, probe)).toEqual([]);
+    expect(versionQuery().startsWith('query ')).toBe(true);
   });
 });

@@ -1,0 +1,29 @@
+import type { SyncType } from '../db/bookkeeping.js';
+import { withSyncTransaction } from '../db/client.js';
+import type { EntitySpec } from '../stash/entities/spec.js';
+import { fetchByIds } from '../stash/paging.js';
+import { applyBatch, deleteBatch, mapBatch } from './apply.js';
+import type { SyncContext, WorkSignals } from './context.js';
+
+/** Fetches entities by id in pages and applies them; ids Stash no longer has are soft-deleted. */
+export async function fetchAndApply(
+  context: SyncContext,
+  runId: string,
+  syncType: SyncType,
+  spec: EntitySpec,
+  ids: number[],
+  signals: WorkSignals,
+): Promise<number> {
+  let applied = 0;
+  for (let start = 0; start < ids.length; start += context.pageSize) {
+    const chunk = ids.slice(start, start + context.pageSize);
+    const { entities, missing } = await fetchByIds(context.stash, spec, chunk, { signal: signals.signal });
+    signals.heartbeat();
+    await withSyncTransaction(context.sql, async (tx) => {
+      await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities));
+      await deleteBatch(tx, runId, syncType, spec, missing);
+    });
+    applied += entities.length;
+  }
+  return applied;
+}
