@@ -1,27 +1,15 @@
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import {
-  pruneLog,
-  type RunRecord,
-  type RunStatus,
-  recordRunEnd,
-  recordRunStart,
-  type SyncType,
-  changedTypesInRun as typesChangedInRun,
-} from '../db/bookkeeping.js';
+import type { TransactionSql } from '../db/client.js';
 import { withSyncTransaction } from '../db/client.js';
-import {
-  POST_PROCESS_STEPS,
-  type PostProcessScope,
-  runPostProcessStep,
-  type StepResult,
-} from '../db/postprocess/steps.js';
+import { POST_PROCESS_STEP_NAMES, type PostProcessStepName, stepNamesFor } from '../db/postprocess/plan.js';
+import { type PostProcessScope, runPostProcessStep, type StepResult } from '../db/postprocess/steps.js';
+import { changedTypesInRun, pruneLog, type RunRecord, recordRunEnd, recordRunStart } from '../db/runs.js';
+import type { FinishedRunStatus, SyncType } from '../db/vocabulary.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
-import type { SyncContext, WorkSignals } from '../sync/context.js';
+import type { SyncContext } from '../sync/context.js';
 import { fetchAndApply } from '../sync/fetch-by-id.js';
 import { type ReconcileResult, reconcileIfChanged, reconcileType, repairLinks } from '../sync/reconcile.js';
-import { sinceProblem, stashBoundFor } from '../sync/since.js';
+import { InvalidSinceError, sinceProblem, stashBoundFor } from '../sync/since.js';
 import { probeSmartType, type SmartProbeResult } from '../sync/smart.js';
 import {
   finishTypeSync,
@@ -31,6 +19,7 @@ import {
   syncPage,
   type TypeSyncState,
 } from '../sync/type-sync.js';
+import { activity } from './adapter.js';
 
 export interface ActivityDependencies extends SyncContext {
   logRetentionDays: number;
@@ -38,135 +27,90 @@ export interface ActivityDependencies extends SyncContext {
   clockSkewSeconds: number;
 }
 
-/** Error types retrying cannot fix: the workflow fails (and records why) instead of retrying. */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'StashAuthError',
-  'StashEndpointError',
-  'StashQueryError',
-  'MassDeletionRefusedError',
-  'EntityMappingError',
-  'InvalidSinceError',
-] as const;
+type RunScope = { runId: string; syncType: SyncType; entityType: EntityType };
 
 /**
- * Heartbeats on a timer while `work` runs, so a slow Stash answer does not look like a dead
- * worker, and hands the activity's cancellation signal to the work (it reaches fetch).
- */
-async function withSignals<T>(work: (signals: WorkSignals) => Promise<T>): Promise<T> {
-  const context = Context.current();
-  const timer = setInterval(() => context.heartbeat(), 5_000);
-  try {
-    return await work({ heartbeat: (details) => context.heartbeat(details), signal: context.cancellationSignal });
-  } catch (error) {
-    if (error instanceof Error && (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(error.name)) {
-      throw ApplicationFailure.nonRetryable(error.message, error.name);
-    }
-    throw error;
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/**
- * Temporal activities: thin adapters over the sync engine (sync/) and the repository (db/).
- * Inputs and results are ids, cursors and counts, never entity data or secrets.
+ * Temporal activities: thin adapters over the sync engine (sync/) and the repository (db/), each
+ * wrapped in the one adapter (adapter.ts). Inputs and results are ids, cursors and counts, never
+ * entity data or secrets.
  */
 export function createActivities(deps: ActivityDependencies) {
+  const inSyncTransaction = <T>(work: (tx: TransactionSql) => Promise<T>) => withSyncTransaction(deps.sql, work);
   return {
-    async recordRunStart(run: RunRecord): Promise<void> {
-      await withSyncTransaction(deps.sql, (tx) => recordRunStart(tx, run));
-    },
+    recordRunStart: activity((run: RunRecord) => inSyncTransaction((tx) => recordRunStart(tx, run))),
 
     /** A scheduled tick that found a sync running: recorded, not started beside it. */
-    async recordSkippedRun(run: RunRecord & { reason: string }): Promise<void> {
-      await withSyncTransaction(deps.sql, async (tx) => {
+    recordSkippedRun: activity((run: RunRecord & { reason: string }) =>
+      inSyncTransaction(async (tx) => {
         await recordRunStart(tx, run);
         await recordRunEnd(tx, run.id, 'skipped', run.reason);
-      });
-    },
+      }),
+    ),
 
-    async recordRunEnd(input: {
-      runId: string;
-      status: Exclude<RunStatus, 'running'>;
-      error: string | null;
-    }): Promise<void> {
-      await withSyncTransaction(deps.sql, (tx) => recordRunEnd(tx, input.runId, input.status, input.error));
-    },
+    recordRunEnd: activity((input: { runId: string; status: FinishedRunStatus; error: string | null }) =>
+      inSyncTransaction((tx) => recordRunEnd(tx, input.runId, input.status, input.error)),
+    ),
 
-    async prepareTypeSync(input: PrepareInput): Promise<TypeSyncState> {
-      return withSignals((signals) => prepareTypeSync(deps, input, signals));
-    },
+    prepareTypeSync: activity(
+      (input: PrepareInput, signals): Promise<TypeSyncState> => prepareTypeSync(deps, input, signals),
+    ),
 
-    async syncPage(state: TypeSyncState): Promise<PageResult> {
-      return withSignals((signals) => syncPage(deps, state, signals));
-    },
+    syncPage: activity((state: TypeSyncState, signals): Promise<PageResult> => syncPage(deps, state, signals)),
 
-    async finishTypeSync(state: TypeSyncState): Promise<void> {
-      await finishTypeSync(deps, state);
-    },
+    finishTypeSync: activity((state: TypeSyncState) => finishTypeSync(deps, state)),
 
-    async reconcileType(input: {
-      runId: string;
-      syncType: SyncType;
-      entityType: EntityType;
-    }): Promise<ReconcileResult> {
-      return withSignals((signals) => reconcileType(deps, input.runId, input.syncType, input.entityType, signals));
-    },
+    reconcileType: activity(
+      (input: RunScope, signals): Promise<ReconcileResult> =>
+        reconcileType(deps, input.runId, input.syncType, input.entityType, signals),
+    ),
 
-    async reconcileIfChanged(input: { runId: string; syncType: SyncType; entityType: EntityType }) {
-      return withSignals((signals) => reconcileIfChanged(deps, input.runId, input.syncType, input.entityType, signals));
-    },
+    reconcileIfChanged: activity((input: RunScope, signals) =>
+      reconcileIfChanged(deps, input.runId, input.syncType, input.entityType, signals),
+    ),
 
-    async probeSmartType(input: { runId: string; entityType: EntityType }): Promise<SmartProbeResult> {
-      return withSignals((signals) =>
+    probeSmartType: activity(
+      (input: { runId: string; entityType: EntityType }, signals): Promise<SmartProbeResult> =>
         probeSmartType(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
-      );
-    },
+    ),
 
     /** Converts a validated `since` into a bound in Stash's own format and offset. */
-    async resolveSince(input: { entityType: EntityType; since: string }): Promise<string> {
+    resolveSince: activity((input: { entityType: EntityType; since: string }, signals) => {
       const problem = sinceProblem(input.since);
-      if (problem) throw ApplicationFailure.nonRetryable(problem, 'InvalidSinceError');
-      return withSignals((signals) => stashBoundFor(deps, input.entityType, input.since, signals));
-    },
+      if (problem) throw new InvalidSinceError(problem);
+      return stashBoundFor(deps, input.entityType, input.since, signals);
+    }),
 
     /** Re-reads one entity by id (soft-deleting it when Stash no longer has it). */
-    async syncEntity(input: { runId: string; entityType: EntityType; id: number }): Promise<{ found: boolean }> {
-      return withSignals(async (signals) => {
-        const applied = await fetchAndApply(
-          deps,
-          input.runId,
-          'specific',
-          specFor(input.entityType),
-          [input.id],
-          signals,
-        );
+    syncEntity: activity(
+      async (input: { runId: string; entityType: EntityType; id: number }, signals): Promise<{ found: boolean }> => {
+        const spec = specFor(input.entityType);
+        const applied = await fetchAndApply(deps, input.runId, 'specific', spec, [input.id], signals);
         return { found: applied > 0 };
-      });
-    },
+      },
+    ),
 
-    async changedTypesInRun(input: { runId: string }): Promise<EntityType[]> {
-      return typesChangedInRun(deps.sql, input.runId);
-    },
+    changedTypesInRun: activity((input: { runId: string }) => changedTypesInRun(deps.sql, input.runId)),
 
-    async repairLinks(input: { runId: string; syncType: SyncType }): Promise<{ refetched: number; rounds: number }> {
-      return withSignals((signals) => repairLinks(deps, input.runId, input.syncType, signals));
-    },
+    repairLinks: activity(
+      (input: { runId: string; syncType: SyncType }, signals): Promise<{ refetched: number; rounds: number }> =>
+        repairLinks(deps, input.runId, input.syncType, signals),
+    ),
 
-    /** Which post-processing steps to run: the one shared list, filtered by what changed. */
-    async planPostProcess(input: { changedTypes: EntityType[] | 'all' }): Promise<string[]> {
-      return POST_PROCESS_STEPS.filter(
-        (step) => input.changedTypes === 'all' || step.runsWhen(new Set(input.changedTypes)),
-      ).map((step) => step.name);
-    },
+    /** Which post-processing steps to run, in order (db/postprocess/plan.ts decides). */
+    planPostProcess: activity(
+      async (input: { changedTypes: EntityType[] | 'all' }): Promise<PostProcessStepName[]> =>
+        input.changedTypes === 'all' ? [...POST_PROCESS_STEP_NAMES] : stepNamesFor(input.changedTypes),
+    ),
 
-    async postProcessStep(input: { step: string; scope: PostProcessScope }): Promise<StepResult> {
-      return withSignals(() => runPostProcessStep(deps.sql, input.step as never, input.scope));
-    },
+    postProcessStep: activity(
+      (input: { step: PostProcessStepName; scope: PostProcessScope }): Promise<StepResult> =>
+        runPostProcessStep(deps.sql, input.step, input.scope),
+    ),
 
-    async pruneSyncLog(): Promise<number> {
-      return withSyncTransaction(deps.sql, (tx) => pruneLog(tx, deps.logRetentionDays));
-    },
+    /** Prunes old sync_log rows after a run (`runId`: the run that asks, never pruned itself). */
+    pruneSyncLog: activity((_input: { runId: string }) =>
+      inSyncTransaction((tx) => pruneLog(tx, deps.logRetentionDays)),
+    ),
   };
 }
 

@@ -4,6 +4,7 @@
  *   (positional `[scale] [pageSize]` also works: npx tsx bench/full-sync.ts large 500)
  */
 import { parseArgs } from 'node:util';
+import { logRowCount } from '../db/runs.js';
 import { startBenchStack } from './harness.js';
 
 const { values, positionals } = parseArgs({
@@ -16,7 +17,7 @@ const stack = await startBenchStack(scale, pageSize);
 const { summary, seconds } = await stack.run('full');
 const entities = Object.values(summary.counts).reduce((sum, counts) => sum + (counts?.created ?? 0), 0);
 const { events, executions } = await stack.temporalEvents();
-const [logRows] = await stack.sql`select count(*)::int as n from sync_log`;
+const logRows = await logRowCount(stack.sql);
 console.log(
   JSON.stringify(
     {
@@ -30,7 +31,7 @@ console.log(
       temporalEvents: events,
       executions,
       continuedAsNew: summary.continuedAsNew,
-      syncLogRows: logRows?.n,
+      syncLogRows: logRows,
     },
     null,
     2,

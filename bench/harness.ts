@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { connect, type Sql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import type { MainSyncType } from '../db/vocabulary.js';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { findFreePort } from '../runtime/processes.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
@@ -10,7 +11,7 @@ import { createStashClient } from '../stash/client.js';
 import { connectClient, startSync } from '../temporal/sync-client.js';
 import { createWorker } from '../worker/create-worker.js';
 import { installTemporalLogging } from '../worker/runtime-logging.js';
-import type { SyncInput, SyncKind, SyncRunSummary } from '../workflows/sync-run.js';
+import type { SyncInput, SyncRunSummary } from '../workflows/sync-run.js';
 
 /**
  * The benchmark stack: a simulated Stash in a child process (its memory is not the worker's),
@@ -21,7 +22,7 @@ export interface BenchStack {
   client: Client;
   simulatorUrl: string;
   peakRss(): number;
-  run(kind: SyncKind, input?: SyncInput): Promise<{ summary: SyncRunSummary; seconds: number }>;
+  run(kind: MainSyncType, input?: SyncInput): Promise<{ summary: SyncRunSummary; seconds: number }>;
   control(action: Record<string, unknown>): Promise<unknown>;
   temporalEvents(): Promise<{ events: number; executions: number }>;
   close(): Promise<void>;

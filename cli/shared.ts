@@ -4,6 +4,7 @@ import { connect, type Sql } from '../db/client.js';
 import { createStashClient, probeStash, type StashClient } from '../stash/client.js';
 import { redactUrl, stashEndpoint } from '../stash/endpoint.js';
 import { StashError } from '../stash/errors.js';
+import type { WorkerOptions } from '../worker/create-worker.js';
 
 /** Exit codes shared by every command (documented in docs/cli.md). */
 export const EXIT = { ok: 0, failed: 1, busy: 2, usage: 64, config: 78 } as const;
@@ -80,6 +81,22 @@ export async function stashClientFor(config: AppConfig): Promise<StashClient> {
     );
   }
   return client;
+}
+
+/** The worker's settings from the configuration (dev and worker run the same worker). */
+export function workerOptionsFrom(
+  config: AppConfig,
+  parts: { temporalAddress: string; sql: Sql; stash: StashClient },
+): WorkerOptions {
+  return {
+    ...parts,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pageSize: config.SYNC_PAGE_SIZE,
+    maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
+    logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
+    clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
+  };
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM, then exits. */

@@ -44,3 +44,8 @@ export async function withSyncTransaction<T>(sql: Sql, work: (tx: TransactionSql
 export function jsonb(db: Sql | TransactionSql, value: unknown): postgres.Parameter {
   return db.json(value as postgres.JSONValue);
 }
+
+/** A round trip to the server (readiness checks). */
+export async function ping(db: Sql): Promise<void> {
+  await db`select 1`;
+}

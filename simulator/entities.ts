@@ -1,4 +1,4 @@
-import type { EntityType } from '../stash/entity-types.js';
+import { ENTITY_TABLES, type EntityType } from '../stash/entity-types.js';
 import type { Library, SimGallery, SimGroup, SimImage, SimPerformer, SimScene, SimStudio, SimTag } from './model.js';
 
 export type { EntityType };
@@ -19,15 +19,8 @@ export type AnyEntity = EntityMap[EntityType];
 /** What a control `update` may change: anything but the id. */
 export type EntityPatch<T extends EntityType> = Partial<Omit<EntityOf<T>, 'id'>>;
 
-export const LIBRARY_KEY = {
-  studio: 'studios',
-  tag: 'tags',
-  performer: 'performers',
-  group: 'groups',
-  gallery: 'galleries',
-  scene: 'scenes',
-  image: 'images',
-} as const satisfies Record<EntityType, keyof Library>;
+/** The library map of each type: named like the mirror's tables. */
+export const LIBRARY_KEY = ENTITY_TABLES satisfies Record<EntityType, keyof Library>;
 
 /** The GraphQL object type that represents each entity. */
 export const GRAPHQL_TYPE = {

@@ -1,6 +1,20 @@
-/** The seven Stash entity types the mirror keeps, in dependency order (a type only links to earlier ones or itself). */
+/**
+ * The seven Stash entity types the mirror keeps: the one list every other list is checked against.
+ * This order is for display; the sync order follows ENTITY_DEPENDENCIES (dependencyStages).
+ */
 export const ENTITY_TYPES = ['studio', 'tag', 'performer', 'group', 'gallery', 'scene', 'image'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** Each type's mirror table, which is also its plural (Stash's list field: `findScenes { scenes }`). */
+export const ENTITY_TABLES = {
+  studio: 'studios',
+  tag: 'tags',
+  performer: 'performers',
+  group: 'groups',
+  gallery: 'galleries',
+  scene: 'scenes',
+  image: 'images',
+} as const satisfies Record<EntityType, string>;
 
 export function isEntityType(value: string): value is EntityType {
   return (ENTITY_TYPES as readonly string[]).includes(value);

@@ -1,7 +1,8 @@
 /**
- * Errors from talking to Stash, split by whether retrying can help. Activities turn the
- * non-retryable ones into non-retryable Temporal failures; the class name is the failure type.
- * Messages never carry the API key or response bodies.
+ * Errors from talking to Stash, split by whether retrying can help. Like every error the sync
+ * raises, each says so where it is born (`retryable`); activities/adapter.ts turns the
+ * non-retryable ones into non-retryable Temporal failures, with the class name as the failure
+ * type. Messages never carry the API key or response bodies.
  */
 export class StashError extends Error {
   readonly retryable: boolean = true;

@@ -1,13 +1,7 @@
-import {
-  addRunCounts,
-  type EntityCounts,
-  type LogEntry,
-  recordFailures,
-  type SyncType,
-  writeLog,
-} from '../db/bookkeeping.js';
 import type { TransactionSql } from '../db/client.js';
-import { applyEntities, softDelete } from '../db/entity-store.js';
+import { applyEntities, recordFailures, softDelete } from '../db/entity-store.js';
+import { addRunCounts, type LogEntry, writeLog } from '../db/runs.js';
+import type { EntityCounts, SyncType } from '../db/vocabulary.js';
 import type { EntitySpec, MappedEntity } from '../stash/entities/spec.js';
 
 export interface MappedBatch {

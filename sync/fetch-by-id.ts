@@ -1,5 +1,5 @@
-import type { SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
+import type { SyncType } from '../db/vocabulary.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { fetchByIds } from '../stash/paging.js';
 import { applyBatch, deleteBatch, mapBatch } from './apply.js';

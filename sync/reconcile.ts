@@ -1,6 +1,16 @@
-import { deletedInRun, recordFailures, type SyncType } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
-import { failingIds, type IdRange, knownCount, liveCount, liveIdsIn, ownersLinkingTo } from '../db/entity-store.js';
+import {
+  failingIds,
+  type IdRange,
+  knownCount,
+  liveCount,
+  liveIdsIn,
+  maxId,
+  ownersLinkingTo,
+  recordFailures,
+} from '../db/entity-store.js';
+import { deletedInRun } from '../db/runs.js';
+import type { SyncType } from '../db/vocabulary.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
@@ -14,6 +24,7 @@ import { repairGalleryMembership, sweepTagHierarchy } from './silent-changes.js'
 /** Refusing a deletion that looks like a broken scan rather than a real one. Not retryable. */
 export class MassDeletionRefusedError extends Error {
   override readonly name = 'MassDeletionRefusedError';
+  readonly retryable = false;
 }
 
 export interface ReconcileResult {
@@ -80,9 +91,7 @@ export async function reconcileIfChanged(
 /** Id ranges small enough to scan whose Stash count differs from the mirror's known count. */
 async function differingRanges(context: SyncContext, spec: EntitySpec, signals: WorkSignals): Promise<IdRange[]> {
   const leafSize = 2_000;
-  const [row] = await context.sql.unsafe(`select coalesce(max(id), 0) as max_id from ${spec.table}`);
-  const newest = await newestId(context, spec, signals);
-  const top = Math.max(Number(row?.max_id ?? 0), newest);
+  const top = Math.max(await maxId(context.sql, spec), await newestId(context, spec, signals));
   const result: IdRange[] = [];
   const visit = async (low: number, high: number): Promise<void> => {
     const [inStash, inMirror] = await Promise.all([

@@ -1,5 +1,6 @@
-import { changedIdsInRun, deletedInRun, runStartedAt, type SyncType } from '../db/bookkeeping.js';
 import { linkedOwnersInMirror, storedTagHierarchy } from '../db/entity-store.js';
+import { changedIdsInRun, deletedInRun, runStartedAt } from '../db/runs.js';
+import type { SyncType } from '../db/vocabulary.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import { linkedOwners, tagHierarchy } from '../stash/paging.js';
 import type { SyncContext, WorkSignals } from './context.js';

@@ -4,6 +4,12 @@ import { newestUpdatedAt } from '../stash/paging.js';
 import { formatStashTime, parseStashTime } from '../stash/timestamps.js';
 import type { SyncContext, WorkSignals } from './context.js';
 
+/** A `since` that is not an RFC 3339 instant: the caller's mistake, not worth a retry. */
+export class InvalidSinceError extends Error {
+  override readonly name = 'InvalidSinceError';
+  readonly retryable = false;
+}
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Validates a user's `since` (RFC 3339 with an offset or Z); returns a message when it is not. */
@@ -27,7 +33,7 @@ export async function stashBoundFor(
   signals: WorkSignals,
 ): Promise<string> {
   const parsed = parseStashTime(since.replace(/\.\d+/, ''));
-  if (!parsed) throw new Error(sinceProblem(since) ?? 'invalid since');
+  if (!parsed) throw new InvalidSinceError(sinceProblem(since) ?? 'invalid since');
   const newest = await newestUpdatedAt(context.stash, specFor(entityType), { signal: signals.signal });
   const offset = (newest ? parseStashTime(newest)?.offsetMinutes : undefined) ?? parsed.offsetMinutes;
   return formatStashTime(parsed.instant - context.catchUpMarginSeconds * 1000, offset);

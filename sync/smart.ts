@@ -1,6 +1,7 @@
-import { mergeRunProgress, readWatermark } from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import { storedCountBetween, storedStampsSince } from '../db/entity-store.js';
+import { mergeRunProgress } from '../db/runs.js';
+import { readWatermark } from '../db/sync-state.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
 import { countBetween, countUpdatedAfter, stampsSince } from '../stash/paging.js';

@@ -1,17 +1,8 @@
-import {
-  addCounts,
-  completeTypeSync,
-  type EntityCounts,
-  failedInRun,
-  mergeRunProgress,
-  readResumeCursor,
-  type SyncType,
-  writeLog,
-  writeResumeCursor,
-  ZERO_COUNTS,
-} from '../db/bookkeeping.js';
 import { withSyncTransaction } from '../db/client.js';
 import { analyzeEntityTables } from '../db/entity-store.js';
+import { failedInRun, mergeRunProgress, writeLog } from '../db/runs.js';
+import { completeTypeSync, readResumeCursor, writeResumeCursor } from '../db/sync-state.js';
+import { addCounts, type EntityCounts, type SyncType, ZERO_COUNTS } from '../db/vocabulary.js';
 import { initialCursor, type PageCursor } from '../stash/cursor.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';

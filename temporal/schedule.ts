@@ -6,7 +6,7 @@ import {
   ScheduleOverlapPolicy,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { ScheduledSmartSyncInput } from '../workflows/scheduled-smart-sync.js';
+import { type ScheduledSmartSyncInput, scheduledSmartSyncWorkflow } from '../workflows/scheduled-smart-sync.js';
 import { SYNC_WORKFLOW_ID } from './constants.js';
 
 export interface SmartSyncScheduleSettings {
@@ -53,7 +53,7 @@ export async function ensureSmartSyncSchedule(
   const args: [ScheduledSmartSyncInput] = [{ syncWorkflowId }];
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'scheduledSmartSyncWorkflow',
+    workflowType: scheduledSmartSyncWorkflow,
     workflowId: `${syncWorkflowId}-scheduled`,
     taskQueue: settings.taskQueue,
     args,

@@ -5,10 +5,18 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
 } from '@temporalio/client';
-import type { EntityType } from '../stash/entity-types.js';
-import type { EntitySyncInput, EntitySyncSummary } from '../workflows/entity-sync.js';
-import type { SyncInput, SyncKind, SyncRunSummary } from '../workflows/sync-run.js';
+import type { MainSyncType, SyncType } from '../db/vocabulary.js';
+import { type EntitySyncInput, type EntitySyncSummary, syncEntityWorkflow } from '../workflows/entity-sync.js';
+import { progressQuery, type SyncProgress } from '../workflows/progress.js';
+import {
+  fullSyncWorkflow,
+  incrementalSyncWorkflow,
+  type SyncInput,
+  type SyncRunSummary,
+  smartSyncWorkflow,
+} from '../workflows/sync-run.js';
 import { SYNC_WORKFLOW_ID } from './constants.js';
+import { entityWorkflowId, runningSyncRunId, syncRunId } from './run-identity.js';
 
 export interface TemporalSettings {
   address: string;
@@ -43,11 +51,23 @@ export interface StartedSync<R = SyncRunSummary> {
   result(): Promise<R>;
 }
 
-const WORKFLOW_TYPES: Record<SyncKind, string> = {
-  full: 'fullSyncWorkflow',
-  incremental: 'incrementalSyncWorkflow',
-  smart: 'smartSyncWorkflow',
-};
+/** Each sync type's workflow, by function reference: starts and queries are checked by the compiler. */
+const WORKFLOWS = {
+  full: fullSyncWorkflow,
+  incremental: incrementalSyncWorkflow,
+  smart: smartSyncWorkflow,
+  specific: syncEntityWorkflow,
+} as const satisfies Record<SyncType, (...args: never[]) => Promise<unknown>>;
+
+/** The sync type a workflow type (function name, as Temporal reports it) runs, if it is one of ours. */
+export function syncTypeOfWorkflow(workflowType: string): SyncType | undefined {
+  return (Object.keys(WORKFLOWS) as SyncType[]).find((type) => WORKFLOWS[type].name === workflowType);
+}
+
+const lockOptions = {
+  workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+  workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+} as const;
 
 /**
  * Starts a sync under the fixed workflow id. Conflict policy FAIL makes Temporal refuse a second
@@ -57,21 +77,23 @@ const WORKFLOW_TYPES: Record<SyncKind, string> = {
 export async function startSync(
   client: Client,
   target: SyncTarget,
-  kind: SyncKind,
+  type: MainSyncType,
   input: SyncInput = {},
 ): Promise<StartedSync> {
   const workflowId = target.workflowId ?? SYNC_WORKFLOW_ID;
+  const options = {
+    taskQueue: target.taskQueue,
+    workflowId,
+    ...lockOptions,
+    staticSummary: `${type[0]?.toUpperCase()}${type.slice(1)} sync (${input.trigger ?? 'manual'})`,
+    ...(input.since ? { staticDetails: `since ${input.since}` } : {}),
+  };
   return start(client, workflowId, async () => {
-    const handle = await client.workflow.start(WORKFLOW_TYPES[kind], {
-      taskQueue: target.taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      staticSummary: `${kind[0]?.toUpperCase()}${kind.slice(1)} sync (${input.trigger ?? 'manual'})`,
-      ...(input.since ? { staticDetails: `since ${input.since}` } : {}),
-    });
-    return { handle, result: () => handle.result() as Promise<SyncRunSummary> };
+    if (type === 'incremental') {
+      if (!input.since) throw new Error('an incremental sync needs `since`');
+      return client.workflow.start(incrementalSyncWorkflow, { ...options, args: [{ ...input, since: input.since }] });
+    }
+    return client.workflow.start(WORKFLOWS[type], { ...options, args: [input] });
   });
 }
 
@@ -79,56 +101,68 @@ export function startFullSync(client: Client, target: SyncTarget, input: SyncInp
   return startSync(client, target, 'full', input);
 }
 
-/** The workflow id of a single-entity sync: beside the main sync, one per entity at a time. */
-export function entityWorkflowId(target: SyncTarget, type: EntityType, id: number): string {
-  return `${target.workflowId ?? SYNC_WORKFLOW_ID}:${type}:${id}`;
-}
-
 export async function startEntitySync(
   client: Client,
   target: SyncTarget,
   input: EntitySyncInput,
 ): Promise<StartedSync<EntitySyncSummary>> {
-  const workflowId = entityWorkflowId(target, input.entityType, input.id);
-  return start(client, workflowId, async () => {
-    const handle = await client.workflow.start('syncEntityWorkflow', {
+  const workflowId = entityWorkflowId(target.workflowId ?? SYNC_WORKFLOW_ID, input.entityType, input.id);
+  return start(client, workflowId, () =>
+    client.workflow.start(syncEntityWorkflow, {
       taskQueue: target.taskQueue,
       workflowId,
       args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      ...lockOptions,
       staticSummary: `Sync ${input.entityType} ${input.id} (${input.trigger ?? 'manual'})`,
-    });
-    return { handle, result: () => handle.result() as Promise<EntitySyncSummary> };
-  });
+    }),
+  );
 }
 
 async function start<R>(
   client: Client,
   workflowId: string,
-  begin: () => Promise<{ handle: { workflowId: string; firstExecutionRunId: string }; result: () => Promise<R> }>,
+  begin: () => Promise<{ workflowId: string; firstExecutionRunId: string; result(): Promise<R> }>,
 ): Promise<StartedSync<R>> {
   try {
-    const { handle, result } = await begin();
+    const handle = await begin();
     const runId = handle.firstExecutionRunId;
-    return { workflowId: handle.workflowId, runId, syncRunId: `${handle.workflowId}/${runId}`, result };
+    return {
+      workflowId: handle.workflowId,
+      runId,
+      syncRunId: syncRunId(handle.workflowId, runId),
+      result: () => handle.result(),
+    };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new SyncAlreadyRunningError(await runningSyncRunId(client, workflowId));
+      const holder = await runningSyncRunId(client, workflowId).catch(() => null);
+      throw new SyncAlreadyRunningError(holder ?? undefined);
     }
     throw error;
   }
 }
 
-/** sync_runs.id of the sync running under `workflowId`, if any. */
-export async function runningSyncRunId(client: Client, workflowId: string): Promise<string | undefined> {
+/** Bounds a Temporal call, so a caller never hangs on an unreachable server or a query no worker answers. */
+export function withDeadline<R>(client: Client, milliseconds: number, work: () => Promise<R>): Promise<R> {
+  return client.withDeadline(Date.now() + milliseconds, work);
+}
+
+/**
+ * The live progress of the chain that started with `firstRunId` (a query goes to its latest
+ * execution). Answers only while a worker polls: null on any failure or after `milliseconds`,
+ * and callers fall back to sync_runs.progress.
+ */
+export async function queryProgress(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+  milliseconds = 1500,
+): Promise<SyncProgress | null> {
   try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    if (description.status.name !== 'RUNNING') return undefined;
-    // After continue-as-new the current run id differs; the logical run is the first one's.
-    const first = description.raw.workflowExecutionInfo?.firstRunId ?? description.runId;
-    return `${workflowId}/${first}`;
+    const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: firstRunId });
+    const progress = await withDeadline(client, milliseconds, () => handle.query(progressQuery));
+    // The id's latest execution may belong to a newer chain: only this run's progress counts.
+    return progress?.runId === syncRunId(workflowId, firstRunId) ? progress : null;
   } catch {
-    return undefined;
+    return null;
   }
 }

@@ -1,5 +1,6 @@
 import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { EntityType } from '../stash/entity-types.js';
+import { syncRunId } from '../temporal/run-identity.js';
 import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
 import { describeFailure } from './sync-run.js';
 
@@ -27,7 +28,7 @@ export interface EntitySyncSummary {
  */
 export async function syncEntityWorkflow(input: EntitySyncInput): Promise<EntitySyncSummary> {
   const info = workflowInfo();
-  const runId = `${info.workflowId}/${info.firstExecutionRunId}`;
+  const runId = syncRunId(info.workflowId, info.firstExecutionRunId);
   await bookkeepingActivities.recordRunStart({
     id: runId,
     workflowId: info.workflowId,
@@ -41,7 +42,10 @@ export async function syncEntityWorkflow(input: EntitySyncInput): Promise<Entity
     const changedTypes = await bookkeepingActivities.changedTypesInRun({ runId });
     const steps = await bookkeepingActivities.planPostProcess({ changedTypes });
     for (const step of steps) await longActivities.postProcessStep({ step, scope: { kind: 'run', runId } });
-    await bookkeepingActivities.recordRunEnd({ runId, status: 'completed', error: null });
+    // Recorded even if a cancellation arrives now: the work is done and committed.
+    await CancellationScope.nonCancellable(() =>
+      bookkeepingActivities.recordRunEnd({ runId, status: 'completed', error: null }),
+    );
     return {
       runId,
       status: 'completed',

@@ -1,15 +1,10 @@
 import { defineQuery } from '@temporalio/workflow';
+import type { EntityCounts } from '../db/vocabulary.js';
 import type { EntityType } from '../stash/entity-types.js';
 
-export interface TypeProgress {
+export interface TypeProgress extends EntityCounts {
   phase: 'pending' | 'walk' | 'catchup' | 'done';
   pages: number;
-  fetched: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  failed: number;
-  deleted: number;
 }
 
 export interface SyncProgress {

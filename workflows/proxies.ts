@@ -1,15 +1,8 @@
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 
-// Mirrors activities/index.ts NON_RETRYABLE_ERROR_TYPES (workflow code may not import it).
-const nonRetryableErrorTypes = [
-  'StashAuthError',
-  'StashEndpointError',
-  'StashQueryError',
-  'MassDeletionRefusedError',
-  'EntityMappingError',
-  'InvalidSinceError',
-];
+// No list of non-retryable error types here: activities/adapter.ts turns errors that say they
+// cannot be fixed by retrying into non-retryable failures where they are thrown.
 
 /** Page-sized work: a page is seconds; a stuck Stash is noticed by the heartbeat timeout. */
 export const pageActivities = proxyActivities<SyncActivities>({
@@ -21,7 +14,6 @@ export const pageActivities = proxyActivities<SyncActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 20,
-    nonRetryableErrorTypes,
   },
 });
 
@@ -35,7 +27,6 @@ export const longActivities = proxyActivities<SyncActivities>({
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
     maximumAttempts: 10,
-    nonRetryableErrorTypes,
   },
 });
 

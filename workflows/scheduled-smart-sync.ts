@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
+import { syncRunId } from '../temporal/run-identity.js';
 import { bookkeepingActivities } from './proxies.js';
 import { smartSyncWorkflow } from './sync-run.js';
 
@@ -29,10 +30,10 @@ export async function scheduledSmartSyncWorkflow(input: ScheduledSmartSyncInput)
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
-    return { started: true, runId: `${input.syncWorkflowId}/${child.firstExecutionRunId}` };
+    return { started: true, runId: syncRunId(input.syncWorkflowId, child.firstExecutionRunId) };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    const runId = `${info.workflowId}/${info.firstExecutionRunId}`;
+    const runId = syncRunId(info.workflowId, info.firstExecutionRunId);
     await bookkeepingActivities.recordSkippedRun({
       id: runId,
       workflowId: info.workflowId,

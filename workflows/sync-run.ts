@@ -7,16 +7,17 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { PostProcessStepName } from '../db/postprocess/plan.js';
+import { type EntityCounts, type MainSyncType, ZERO_COUNTS } from '../db/vocabulary.js';
 import { dependencyStages, ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import type { PageResult, TypeSyncState } from '../sync/type-sync.js';
+import { syncRunId } from '../temporal/run-identity.js';
 import { progressQuery, type SyncProgress } from './progress.js';
 import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
 
-export type SyncKind = 'full' | 'incremental' | 'smart';
-
 export interface SyncInput {
   trigger?: string;
-  /** Pages per workflow execution before continue-as-new (history stays small). */
+  /** Pages per workflow execution before continue-as-new (history stays small); at least 1. */
   pageBudget?: number;
   /** Incremental only: RFC 3339 instant; rows updated at or after it are synced. */
   since?: string;
@@ -46,9 +47,9 @@ export interface SyncState {
 export interface SyncRunSummary {
   runId: string;
   status: 'completed';
-  syncType: SyncKind;
+  syncType: MainSyncType;
   pages: number;
-  counts: Partial<Record<EntityType, TypeSyncState['counts']>>;
+  counts: Partial<Record<EntityType, EntityCounts>>;
   skippedTypes: EntityType[];
   deleted: number;
   postProcessed: string[];
@@ -59,234 +60,326 @@ const DEFAULT_PAGE_BUDGET = 300;
 
 /** Full sync: every type walked, caught up, reconciled by id; derived data recomputed in full. */
 export function fullSyncWorkflow(input: FullSyncInput = {}): Promise<SyncRunSummary> {
-  return runSync('full', input);
+  return new SyncRun('full', input).execute();
 }
 
 /** Incremental sync: the rows updated since an instant, then the everyday deletion check. */
 export function incrementalSyncWorkflow(input: IncrementalSyncInput): Promise<SyncRunSummary> {
-  return runSync('incremental', input);
+  return new SyncRun('incremental', input).execute();
 }
 
 /** Smart sync: per type, from its own high-water mark; types with nothing new cost a count query. */
 export function smartSyncWorkflow(input: SyncInput = {}): Promise<SyncRunSummary> {
-  return runSync('smart', input);
+  return new SyncRun('smart', input).execute();
 }
 
+/** Returned by a phase that stopped early because this execution should continue as new. */
+const CONTINUE = 'continue-as-new' as const;
+
 /**
- * The one orchestration behind all three modes: walk types in dependency stages (independent
- * types concurrently), catch up (full), reconcile ids (full: always; otherwise only on a count
- * signal), repair links to vanished entities, then the shared post-processing steps. Progress is
- * in workflow state, in the `progress` query and in sync_runs; continue-as-new carries it.
+ * The one orchestration behind all three modes, as numbered steps (docs/sync-design.md):
+ *   1. record the run's start;
+ *   2. walk the types in dependency stages (independent types concurrently);
+ *   3. catch up (full sync: rows changed while the walks ran);
+ *   4. finish each type (resume cursor cleared, high-water mark advanced);
+ *   5. reconcile ids (full: always; otherwise only on a count signal);
+ *   6. repair links to vanished entities, and what Stash changes without bumping anyone;
+ *   7. post-process (one shared plan; a full sync recomputes everything);
+ *   8. prune the sync log (full);
+ * then record the run's end. Progress lives in workflow state, the `progress` query and
+ * sync_runs; continue-as-new carries the state to the next execution.
  */
-async function runSync(kind: SyncKind, input: SyncInput): Promise<SyncRunSummary> {
-  const info = workflowInfo();
-  const pageBudget = input.pageBudget ?? DEFAULT_PAGE_BUDGET;
-  const selected = kind === 'incremental' && input.entityTypes?.length ? input.entityTypes : [...ENTITY_TYPES];
-  const state: SyncState = input.resume ?? {
-    runId: `${info.workflowId}/${info.firstExecutionRunId}`,
-    stage: 0,
-    types: {},
-    skipped: [],
-    finishedTypes: [],
-    reconciled: [],
-    deleted: 0,
-    repaired: false,
-    postProcessed: [],
-    continuedAsNew: 0,
-  };
-  const progress: SyncProgress = {
-    runId: state.runId,
-    syncType: kind,
-    phase: 'starting',
-    activeTypes: [],
-    types: {},
-    pagesThisExecution: 0,
-    continuedAsNew: state.continuedAsNew,
-    errors: [],
-  };
-  const refreshTypes = () => {
-    for (const type of selected) {
-      const typeState = state.types[type];
-      progress.types[type] = typeState
-        ? { phase: typeState.phase, pages: typeState.pages, ...typeState.counts }
-        : {
-            phase: state.skipped.includes(type) ? 'done' : 'pending',
-            pages: 0,
-            fetched: 0,
-            created: 0,
-            updated: 0,
-            unchanged: 0,
-            failed: 0,
-            deleted: 0,
-          };
-    }
-  };
-  refreshTypes();
-  setHandler(progressQuery, () => progress);
+class SyncRun {
+  private readonly info = workflowInfo();
+  private readonly pageBudget: number;
+  private readonly selected: EntityType[];
+  private readonly state: SyncState;
+  private readonly progress: SyncProgress;
 
-  const outOfBudget = () => progress.pagesThisExecution >= pageBudget || workflowInfo().continueAsNewSuggested;
-
-  /** The type's walk to run now, or null when a smart probe found nothing new. */
-  async function prepare(type: EntityType): Promise<TypeSyncState | null> {
-    if (kind === 'smart') {
-      const probe = await pageActivities.probeSmartType({ runId: state.runId, entityType: type });
-      return probe.state;
-    }
-    const since =
-      kind === 'incremental' && input.since
-        ? await pageActivities.resolveSince({ entityType: type, since: input.since })
-        : null;
-    return pageActivities.prepareTypeSync({
-      runId: state.runId,
+  constructor(
+    private readonly kind: MainSyncType,
+    private readonly input: SyncInput,
+  ) {
+    this.pageBudget = Math.max(1, Math.floor(input.pageBudget ?? DEFAULT_PAGE_BUDGET));
+    this.selected = kind === 'incremental' && input.entityTypes?.length ? input.entityTypes : [...ENTITY_TYPES];
+    this.state = input.resume ?? {
+      runId: syncRunId(this.info.workflowId, this.info.firstExecutionRunId),
+      stage: 0,
+      types: {},
+      skipped: [],
+      finishedTypes: [],
+      reconciled: [],
+      deleted: 0,
+      repaired: false,
+      postProcessed: [],
+      continuedAsNew: 0,
+    };
+    this.progress = {
+      runId: this.state.runId,
       syncType: kind,
-      entityType: type,
-      since,
-      catchUp: kind === 'full',
+      phase: 'starting',
+      activeTypes: [],
+      types: {},
+      pagesThisExecution: 0,
+      continuedAsNew: this.state.continuedAsNew,
+      errors: [],
+    };
+  }
+
+  async execute(): Promise<SyncRunSummary> {
+    this.refreshTypeProgress();
+    setHandler(progressQuery, () => this.progress);
+    let outcome: typeof CONTINUE | 'done';
+    try {
+      outcome = await this.runPhases();
+      if (outcome === CONTINUE) await condition(allHandlersFinished);
+    } catch (error) {
+      await this.recordFailure(error);
+      throw error;
+    }
+    if (outcome === CONTINUE) {
+      return continueAsNew<typeof smartSyncWorkflow>({
+        ...this.input,
+        resume: { ...this.state, continuedAsNew: this.state.continuedAsNew + 1 },
+      });
+    }
+    // Recorded even if a cancellation arrives now: the run's work is done and committed.
+    await CancellationScope.nonCancellable(() =>
+      bookkeepingActivities.recordRunEnd({ runId: this.state.runId, status: 'completed', error: null }),
+    );
+    this.progress.phase = 'completed';
+    return this.summary();
+  }
+
+  private async runPhases(): Promise<typeof CONTINUE | 'done'> {
+    await this.recordStart();
+    if ((await this.walkStages()) === CONTINUE) return CONTINUE;
+    if ((await this.catchUp()) === CONTINUE) return CONTINUE;
+    await this.finishTypes();
+    await this.reconcile();
+    await this.repair();
+    await this.postProcess();
+    await this.pruneLog();
+    return 'done';
+  }
+
+  // ---- 1. start -----------------------------------------------------------------------------
+
+  private async recordStart(): Promise<void> {
+    if (this.input.resume) return;
+    await bookkeepingActivities.recordRunStart({
+      id: this.state.runId,
+      workflowId: this.info.workflowId,
+      temporalRunId: this.info.firstExecutionRunId,
+      syncType: this.kind,
+      trigger: this.input.trigger ?? 'manual',
     });
   }
 
-  /** Pages one type while it is in `phase`; stops early when the execution should continue as new. */
-  async function syncType(type: EntityType, phase: 'walk' | 'catchup'): Promise<void> {
-    if (state.skipped.includes(type)) return;
-    let typeState = state.types[type];
-    if (!typeState) {
-      const prepared = await prepare(type);
-      if (!prepared) {
-        state.skipped.push(type);
-        refreshTypes();
-        return;
-      }
-      typeState = prepared;
-      state.types[type] = typeState;
+  // ---- 2. walks, by dependency stage --------------------------------------------------------
+
+  private async walkStages(): Promise<typeof CONTINUE | 'done'> {
+    this.progress.phase = 'entities';
+    const stages = dependencyStages(this.selected);
+    for (; this.state.stage < stages.length; this.state.stage += 1) {
+      const stage = stages[this.state.stage] ?? [];
+      this.progress.activeTypes = stage;
+      await settleAll(stage.map((type) => this.pageType(type, 'walk')));
+      if (stage.some((type) => this.isWalking(type, 'walk'))) return CONTINUE;
     }
-    while (typeState.phase === phase) {
-      if (outOfBudget()) return;
-      const result: PageResult = await pageActivities.syncPage(typeState);
-      typeState = result.state;
-      state.types[type] = typeState;
-      progress.pagesThisExecution += 1;
-      refreshTypes();
-    }
+    return 'done';
   }
 
-  const walking = (type: EntityType) => !state.skipped.includes(type) && state.types[type]?.phase !== 'done';
+  // ---- 3. catch-up ----------------------------------------------------------------------------
 
-  /** Runs the phases; returns false when it stopped early to continue as new. */
-  async function run(): Promise<boolean> {
-    if (!input.resume) {
-      await bookkeepingActivities.recordRunStart({
-        id: state.runId,
-        workflowId: info.workflowId,
-        temporalRunId: info.firstExecutionRunId,
-        syncType: kind,
-        trigger: input.trigger ?? 'manual',
-      });
-    }
-    progress.phase = 'entities';
-    const stages = dependencyStages(selected);
-    for (; state.stage < stages.length; state.stage += 1) {
-      const stage = stages[state.stage] ?? [];
-      progress.activeTypes = stage;
-      await Promise.all(stage.map((type) => syncType(type, 'walk')));
-      if (stage.some((type) => !state.skipped.includes(type) && state.types[type]?.phase === 'walk')) return false;
-    }
-    // Catch-up after ALL walks (full sync): rows of an early type changed while later types were
-    // walked (a merge bumps its destination tag while scenes are paged) are read again here.
-    progress.activeTypes = selected;
-    await Promise.all(selected.map((type) => syncType(type, 'catchup')));
-    if (selected.some(walking)) return false;
-    for (const type of selected) {
-      const typeState = state.types[type];
-      if (!typeState || state.finishedTypes.includes(type)) continue;
+  /**
+   * After ALL walks (full sync): rows of an early type changed while later types were walked (a
+   * merge bumps its destination tag while scenes are paged) are read again here.
+   */
+  private async catchUp(): Promise<typeof CONTINUE | 'done'> {
+    this.progress.activeTypes = this.selected;
+    await settleAll(this.selected.map((type) => this.pageType(type, 'catchup')));
+    return this.selected.some((type) => this.isWalking(type)) ? CONTINUE : 'done';
+  }
+
+  // ---- 4. finish each type ------------------------------------------------------------------
+
+  private async finishTypes(): Promise<void> {
+    for (const type of this.selected) {
+      const typeState = this.state.types[type];
+      if (!typeState || this.state.finishedTypes.includes(type)) continue;
       await pageActivities.finishTypeSync(typeState);
-      state.finishedTypes.push(type);
+      this.state.finishedTypes.push(type);
     }
-    progress.activeTypes = [];
+    this.progress.activeTypes = [];
+  }
 
-    progress.phase = 'reconcile';
-    // Types are independent here (links are repaired afterwards), so they reconcile concurrently.
-    await Promise.all(
-      selected.map(async (type) => {
-        if (state.reconciled.includes(type)) return;
-        const args = { runId: state.runId, syncType: kind, entityType: type };
+  // ---- 5. reconcile ids ---------------------------------------------------------------------
+
+  /** Types are independent here (links are repaired afterwards), so they reconcile concurrently. */
+  private async reconcile(): Promise<void> {
+    this.progress.phase = 'reconcile';
+    await settleAll(
+      this.selected.map(async (type) => {
+        if (this.state.reconciled.includes(type)) return;
+        const args = { runId: this.state.runId, syncType: this.kind, entityType: type };
         const result =
-          kind === 'full' ? await longActivities.reconcileType(args) : await longActivities.reconcileIfChanged(args);
-        state.deleted += result.deleted;
-        const typeProgress = progress.types[type];
+          this.kind === 'full'
+            ? await longActivities.reconcileType(args)
+            : await longActivities.reconcileIfChanged(args);
+        this.state.deleted += result.deleted;
+        const typeProgress = this.progress.types[type];
         if (typeProgress) typeProgress.deleted += result.deleted;
-        state.reconciled.push(type);
+        this.state.reconciled.push(type);
       }),
     );
-    progress.phase = 'repair';
-    if (!state.repaired) {
-      await longActivities.repairLinks({ runId: state.runId, syncType: kind });
-      state.repaired = true;
-    }
-
-    progress.phase = 'postprocess';
-    // One list of steps for every mode: a full sync recomputes everything; the others only what
-    // the entities changed in this run touch.
-    const changedTypes =
-      kind === 'full' ? 'all' : await bookkeepingActivities.changedTypesInRun({ runId: state.runId });
-    const steps = await bookkeepingActivities.planPostProcess({ changedTypes });
-    for (const step of steps) {
-      if (state.postProcessed.includes(step)) continue;
-      await longActivities.postProcessStep({
-        step,
-        scope: kind === 'full' ? { kind: 'all' } : { kind: 'run', runId: state.runId },
-      });
-      state.postProcessed.push(step);
-    }
-    if (kind === 'full') await bookkeepingActivities.pruneSyncLog();
-    return true;
   }
 
-  let finished: boolean;
-  try {
-    finished = await run();
-  } catch (error) {
+  // ---- 6. repair ----------------------------------------------------------------------------
+
+  private async repair(): Promise<void> {
+    this.progress.phase = 'repair';
+    if (this.state.repaired) return;
+    await longActivities.repairLinks({ runId: this.state.runId, syncType: this.kind });
+    this.state.repaired = true;
+  }
+
+  // ---- 7. post-processing -------------------------------------------------------------------
+
+  /**
+   * One plan for every mode: a full sync recomputes everything; the others only what the
+   * entities changed in this run touch.
+   */
+  private async postProcess(): Promise<void> {
+    this.progress.phase = 'postprocess';
+    const full = this.kind === 'full';
+    const changedTypes = full ? 'all' : await bookkeepingActivities.changedTypesInRun({ runId: this.state.runId });
+    const steps: PostProcessStepName[] = await bookkeepingActivities.planPostProcess({ changedTypes });
+    for (const step of steps) {
+      if (this.state.postProcessed.includes(step)) continue;
+      await longActivities.postProcessStep({
+        step,
+        scope: full ? { kind: 'all' } : { kind: 'run', runId: this.state.runId },
+      });
+      this.state.postProcessed.push(step);
+    }
+  }
+
+  // ---- 8. prune -----------------------------------------------------------------------------
+
+  private async pruneLog(): Promise<void> {
+    if (this.kind === 'full') await bookkeepingActivities.pruneSyncLog({ runId: this.state.runId });
+  }
+
+  // ---- end ----------------------------------------------------------------------------------
+
+  /** Records the run's end even though the workflow is being cancelled: cleanup must not be cancelled. */
+  private async recordFailure(error: unknown): Promise<void> {
     const cancelled = isCancellation(error);
-    progress.errors.push(describeFailure(error));
-    // Record the end even though the workflow is being cancelled: cleanup must not be cancelled.
+    this.progress.errors.push(describeFailure(error));
     await CancellationScope.nonCancellable(() =>
       bookkeepingActivities.recordRunEnd({
-        runId: state.runId,
+        runId: this.state.runId,
         status: cancelled ? 'cancelled' : 'failed',
         error: cancelled ? 'cancelled' : describeFailure(error),
       }),
     );
-    throw error;
   }
 
-  if (!finished) {
-    await condition(allHandlersFinished);
-    return continueAsNew<typeof smartSyncWorkflow>({
-      ...input,
-      resume: { ...state, continuedAsNew: state.continuedAsNew + 1 },
+  private summary(): SyncRunSummary {
+    const counts: SyncRunSummary['counts'] = {};
+    let pages = 0;
+    for (const type of this.selected) {
+      const typeState = this.state.types[type];
+      if (!typeState) continue;
+      counts[type] = typeState.counts;
+      pages += typeState.pages;
+    }
+    return {
+      runId: this.state.runId,
+      status: 'completed',
+      syncType: this.kind,
+      pages,
+      counts,
+      skippedTypes: this.state.skipped,
+      deleted: this.state.deleted,
+      postProcessed: this.state.postProcessed,
+      continuedAsNew: this.state.continuedAsNew,
+    };
+  }
+
+  // ---- one type's pages -----------------------------------------------------------------------
+
+  /** Pages one type while it is in `phase`; stops early when the execution should continue as new. */
+  private async pageType(type: EntityType, phase: 'walk' | 'catchup'): Promise<void> {
+    if (this.state.skipped.includes(type)) return;
+    let typeState = this.state.types[type];
+    if (!typeState) {
+      const prepared = await this.prepareType(type);
+      if (!prepared) {
+        this.state.skipped.push(type);
+        this.refreshTypeProgress();
+        return;
+      }
+      typeState = prepared;
+      this.state.types[type] = typeState;
+    }
+    while (typeState.phase === phase) {
+      if (this.outOfBudget()) return;
+      const result: PageResult = await pageActivities.syncPage(typeState);
+      typeState = result.state;
+      this.state.types[type] = typeState;
+      this.progress.pagesThisExecution += 1;
+      this.refreshTypeProgress();
+    }
+  }
+
+  /** The type's walk to run now, or null when a smart probe found nothing new. */
+  private async prepareType(type: EntityType): Promise<TypeSyncState | null> {
+    const runId = this.state.runId;
+    if (this.kind === 'smart') return (await pageActivities.probeSmartType({ runId, entityType: type })).state;
+    const since =
+      this.kind === 'incremental' && this.input.since
+        ? await pageActivities.resolveSince({ entityType: type, since: this.input.since })
+        : null;
+    return pageActivities.prepareTypeSync({
+      runId,
+      syncType: this.kind,
+      entityType: type,
+      since,
+      catchUp: this.kind === 'full',
     });
   }
 
-  await bookkeepingActivities.recordRunEnd({ runId: state.runId, status: 'completed', error: null });
-  progress.phase = 'completed';
-  const counts: SyncRunSummary['counts'] = {};
-  let pages = 0;
-  for (const type of selected) {
-    const typeState = state.types[type];
-    if (!typeState) continue;
-    counts[type] = typeState.counts;
-    pages += typeState.pages;
+  private outOfBudget(): boolean {
+    return this.progress.pagesThisExecution >= this.pageBudget || workflowInfo().continueAsNewSuggested;
   }
-  return {
-    runId: state.runId,
-    status: 'completed',
-    syncType: kind,
-    pages,
-    counts,
-    skippedTypes: state.skipped,
-    deleted: state.deleted,
-    postProcessed: state.postProcessed,
-    continuedAsNew: state.continuedAsNew,
-  };
+
+  /** Whether a type still has pages to read (in `phase`, or in any phase before done). */
+  private isWalking(type: EntityType, phase?: 'walk'): boolean {
+    if (this.state.skipped.includes(type)) return false;
+    const current = this.state.types[type]?.phase;
+    return phase ? current === phase : current !== 'done';
+  }
+
+  private refreshTypeProgress(): void {
+    for (const type of this.selected) {
+      const typeState = this.state.types[type];
+      this.progress.types[type] = typeState
+        ? { phase: typeState.phase, pages: typeState.pages, ...typeState.counts }
+        : { phase: this.state.skipped.includes(type) ? 'done' : 'pending', pages: 0, ...ZERO_COUNTS };
+    }
+  }
+}
+
+/**
+ * Waits for every branch, then rethrows the first failure. Promise.all would reject at once and
+ * let the run record its end while sibling activities still run (and schedule more pages).
+ */
+async function settleAll(branches: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(branches);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The innermost cause of an activity failure is the readable one. */

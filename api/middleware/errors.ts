@@ -3,8 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
+import { isTemporalUnavailable } from '../../temporal/run-identity.js';
 import type { AppEnv } from '../context.js';
-import { isTemporalUnavailable } from '../services/temporal.js';
 
 /**
  * An expected failure with a status and a message safe to show. Anything else thrown in a

@@ -2,6 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../../db/client.js';
+import { runMetrics } from '../../db/runs.js';
+import { SYNC_TYPES } from '../../db/vocabulary.js';
 import type { AppEnv } from '../context.js';
 
 /**
@@ -67,29 +69,16 @@ export function createMetrics(): ApiMetrics {
       end({ method: c.req.method, route: routeLabel(c), status: String(c.res.status) });
     },
     async refresh(sql) {
-      const [byStatus, byEntity, durations, current] = await Promise.all([
-        sql`select sync_type, status, count(*)::int as n from sync_runs group by 1, 2`,
-        sql`
-          select c.key as entity_type, k.key as outcome, sum((k.value)::numeric)::float8 as n
-          from sync_runs r, jsonb_each(r.counts) c, jsonb_each_text(c.value) k
-          where jsonb_typeof(r.counts) = 'object' and jsonb_typeof(c.value) = 'object' and k.value ~ '^-?[0-9]+$'
-          group by 1, 2`,
-        sql`
-          select sync_type, status, extract(epoch from completed_at - started_at)::float8 as seconds
-          from sync_runs where completed_at is not null order by completed_at desc limit 5000`,
-        sql`
-          select sync_type, max(extract(epoch from now() - started_at))::float8 as seconds
-          from sync_runs where status = 'running' group by 1`,
-      ]);
+      const { byStatus, byEntity, durations, running: current } = await runMetrics(sql);
       runs.reset();
-      for (const row of byStatus) runs.set({ type: row.sync_type, status: row.status }, row.n);
+      for (const row of byStatus) runs.set({ type: row.type, status: row.status }, row.n);
       entities.reset();
-      for (const row of byEntity) entities.set({ entity_type: row.entity_type, outcome: row.outcome }, row.n);
+      for (const row of byEntity) entities.set({ entity_type: row.entityType, outcome: row.outcome }, row.n);
       duration.reset();
-      for (const row of durations) duration.observe({ type: row.sync_type, status: row.status }, row.seconds);
+      for (const row of durations) duration.observe({ type: row.type, status: row.status }, row.seconds);
       running.reset();
-      for (const type of ['full', 'incremental', 'smart', 'specific']) running.set({ type }, 0);
-      for (const row of current) running.set({ type: row.sync_type }, row.seconds);
+      for (const type of SYNC_TYPES) running.set({ type }, 0);
+      for (const row of current) running.set({ type: row.type }, row.seconds);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ping } from '../../db/client.js';
+import { withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import type { ApiMetrics } from '../middleware/metrics.js';
-import { withDeadline } from '../services/temporal.js';
 
 const ReadySchema = z
   .object({
@@ -60,11 +61,13 @@ export function registerOperationRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContex
     const [postgres, temporal] = await Promise.all([
       check(() =>
         Promise.race([
-          ctx.sql`select 1`,
+          ping(ctx.sql),
           new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
         ]),
       ),
-      check(() => withDeadline(ctx, CHECK_TIMEOUT_MS, () => ctx.temporal.connection.workflowService.getSystemInfo({}))),
+      check(() =>
+        withDeadline(ctx.temporal, CHECK_TIMEOUT_MS, () => ctx.temporal.connection.workflowService.getSystemInfo({})),
+      ),
     ]);
     const ready = postgres && temporal;
     return c.json(

@@ -5,12 +5,13 @@ import {
   setSmartSyncSchedulePaused,
   triggerSmartSyncSchedule,
 } from '../../temporal/schedule.js';
+import { withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import { ApiError, badRequest } from '../middleware/errors.js';
 import { ConflictSchema, errorResponses } from '../schemas/common.js';
 import { ScheduleBody, TriggeredSchema } from '../schemas/schedule.js';
 import { ScheduleStateSchema } from '../schemas/sync.js';
-import { runningSync, withDeadline } from '../services/temporal.js';
+import { runningSync } from '../services/runs.js';
 
 const security = [{ bearerAuth: [] }];
 const state = {
@@ -51,7 +52,7 @@ const triggerRoute = createRoute({
 
 export function registerScheduleRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   const { workflowId, taskQueue } = ctx.target;
-  const describe = () => withDeadline(ctx, 5000, () => describeSmartSyncSchedule(ctx.temporal, workflowId));
+  const describe = () => withDeadline(ctx.temporal, 5000, () => describeSmartSyncSchedule(ctx.temporal, workflowId));
   const missing = () => new ApiError(404, 'no smart-sync schedule yet: PUT /api/sync/schedule creates it');
 
   app.openapi(getRoute, async (c) => {
@@ -72,11 +73,13 @@ export function registerScheduleRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
         throw badRequest('intervalSeconds', 'intervalSeconds: give intervalSeconds or cron to create the schedule');
       spec = current.cron ? { cron: current.cron } : { intervalSeconds: current.intervalSeconds ?? 300 };
     }
-    const updated = await withDeadline(ctx, 10_000, () =>
+    const updated = await withDeadline(ctx.temporal, 10_000, () =>
       ensureSmartSyncSchedule(ctx.temporal, { taskQueue, syncWorkflowId: workflowId, ...spec, paused: body.paused }),
     );
     if (body.paused !== undefined && updated.paused !== body.paused) {
-      await withDeadline(ctx, 5000, () => setSmartSyncSchedulePaused(ctx.temporal, body.paused as boolean, workflowId));
+      await withDeadline(ctx.temporal, 5000, () =>
+        setSmartSyncSchedulePaused(ctx.temporal, body.paused as boolean, workflowId),
+      );
     }
     const schedule = await describe();
     if (!schedule) throw missing();
@@ -90,7 +93,7 @@ export function registerScheduleRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext
     if (!running.reachable) throw new ApiError(503, 'temporal unavailable');
     if (running.runId) return c.json({ error: 'another sync is already running', runningRunId: running.runId }, 409);
     // Overlap SKIP: should a sync start meanwhile, the tick records itself as skipped.
-    await withDeadline(ctx, 5000, () => triggerSmartSyncSchedule(ctx.temporal, workflowId));
+    await withDeadline(ctx.temporal, 5000, () => triggerSmartSyncSchedule(ctx.temporal, workflowId));
     return c.json({ triggered: true as const, scheduleId: schedule.scheduleId, statusUrl: '/api/sync/status' }, 202);
   });
 }

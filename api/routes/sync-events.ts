@@ -4,8 +4,7 @@ import type { ApiContext, AppEnv } from '../context.js';
 import { ApiError } from '../middleware/errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { RunIdParams } from '../schemas/sync.js';
-import { findRunOrPending, liveProgress, type RunView } from '../services/runs.js';
-import { isChainRunning } from '../services/temporal.js';
+import { findRunOrPending, isChainRunning, liveProgress, type RunView } from '../services/runs.js';
 
 /** Every this many ticks, Temporal is asked whether a run sync_runs still calls running really is. */
 const TEMPORAL_CHECK_EVERY = 5;

@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import { ApiError } from '../middleware/errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { CancelSchema, RunDetailSchema, RunIdParams, RunListSchema, RunsQuery } from '../schemas/sync.js';
-import { findRunOrPending, listRuns, liveProgress, runFailures, runPath } from '../services/runs.js';
-import { isChainRunning, withDeadline } from '../services/temporal.js';
+import { findRunOrPending, isChainRunning, listRuns, liveProgress, runFailures, runPath } from '../services/runs.js';
 
 const security = [{ bearerAuth: [] }];
 const FAILED_ENTITIES_SHOWN = 100;
@@ -90,7 +90,7 @@ export function registerSyncRunRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext)
     const handle = ctx.temporal.workflow.getHandle(run.workflowId, undefined, {
       firstExecutionRunId: run.temporalRunId,
     });
-    await withDeadline(ctx, 5000, () => handle.cancel());
+    await withDeadline(ctx.temporal, 5000, () => handle.cancel());
     return c.json({ runId: run.id, status: 'cancelling' as const, statusUrl: runPath(run.id) }, 202);
   });
 }

@@ -1,12 +1,20 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type StartedSync, SyncAlreadyRunningError, startEntitySync, startSync } from '../../temporal/sync-client.js';
-import type { SyncInput, SyncKind } from '../../workflows/sync-run.js';
+import { runStatus } from '../../db/runs.js';
+import type { MainSyncType } from '../../db/vocabulary.js';
+import { runUiUrl } from '../../temporal/run-identity.js';
+import {
+  type StartedSync,
+  SyncAlreadyRunningError,
+  startEntitySync,
+  startSync,
+  withDeadline,
+} from '../../temporal/sync-client.js';
+import type { SyncInput } from '../../workflows/sync-run.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import { ConflictSchema, errorResponses } from '../schemas/common.js';
 import { EmptyBody, EntityParams, IncrementalBody, StartedSchema } from '../schemas/sync.js';
 import { runPath } from '../services/runs.js';
-import { runUiUrl, withDeadline } from '../services/temporal.js';
 
 const started = { 202: { description: 'started', content: { 'application/json': { schema: StartedSchema } } } };
 const conflict = {
@@ -54,7 +62,7 @@ function startedBody(ctx: ApiContext, run: StartedSync<unknown>) {
     runId: run.syncRunId,
     workflowId: run.workflowId,
     statusUrl: runPath(run.syncRunId),
-    temporalUiUrl: runUiUrl(ctx, run.workflowId, run.runId),
+    temporalUiUrl: runUiUrl(ctx.temporalUiUrl, ctx.namespace, run.workflowId, run.runId),
   };
 }
 
@@ -68,8 +76,8 @@ const RETRY_DELAY_MS = 250;
  * before its workflow returns, so for a moment a client that saw "completed" would get a 409.
  */
 async function isClosing(ctx: ApiContext, runId: string): Promise<boolean> {
-  const [row] = await ctx.sql`select status from sync_runs where id = ${runId}`;
-  return row !== undefined && row.status !== 'running';
+  const status = await runStatus(ctx.sql, runId);
+  return status !== undefined && status !== 'running';
 }
 
 /**
@@ -80,7 +88,7 @@ async function isClosing(ctx: ApiContext, runId: string): Promise<boolean> {
 async function begin(ctx: ApiContext, c: Context<AppEnv>, start: () => Promise<StartedSync<unknown>>, busy: string) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return c.json(startedBody(ctx, await withDeadline(ctx, START_DEADLINE_MS, start)), 202);
+      return c.json(startedBody(ctx, await withDeadline(ctx.temporal, START_DEADLINE_MS, start)), 202);
     } catch (error) {
       if (!(error instanceof SyncAlreadyRunningError)) throw error;
       const holder = error.runningRunId;
@@ -92,8 +100,8 @@ async function begin(ctx: ApiContext, c: Context<AppEnv>, start: () => Promise<S
 }
 
 export function registerSyncStartRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
-  const kindStart = (kind: SyncKind, input: SyncInput) => () =>
-    startSync(ctx.temporal, ctx.target, kind, { ...input, trigger: 'api' });
+  const kindStart = (type: MainSyncType, input: SyncInput) => () =>
+    startSync(ctx.temporal, ctx.target, type, { ...input, trigger: 'api' });
   const busy = 'another sync is already running';
 
   app.openapi(fullRoute, (c) => begin(ctx, c, kindStart('full', {}), busy));

@@ -1,11 +1,13 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Row } from 'postgres';
+import { lastFinishedRunRow, runningEntitySyncRows, runningRunRow } from '../../db/runs.js';
+import { listSyncState, type SyncStateRow } from '../../db/sync-state.js';
+import { entityWorkflowIdPrefix } from '../../temporal/run-identity.js';
 import { describeSmartSyncSchedule } from '../../temporal/schedule.js';
+import { withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import { errorResponses } from '../schemas/common.js';
 import { StatusSchema } from '../schemas/sync.js';
-import { findRunOrPending, liveProgress, type RunRow, type RunView, toRunView } from '../services/runs.js';
-import { runningSync, withDeadline } from '../services/temporal.js';
+import { findRunOrPending, liveProgress, type RunView, runningSync, toRunView } from '../services/runs.js';
 
 const statusRoute = createRoute({
   method: 'get',
@@ -19,18 +21,18 @@ const statusRoute = createRoute({
   },
 });
 
-function iso(value: unknown): string | null {
-  return value instanceof Date ? value.toISOString() : null;
+function iso(value: Date | null): string | null {
+  return value ? value.toISOString() : null;
 }
 
-function toState(row: Row) {
+function toState(row: SyncStateRow) {
   return {
-    entityType: row.entity_type as string,
+    entityType: row.entity_type,
     lastFullSyncAt: iso(row.last_full_sync_at),
     lastIncrementalSyncAt: iso(row.last_incremental_sync_at),
-    highWaterMark: (row.high_water_mark_raw as string | null) ?? null,
+    highWaterMark: row.high_water_mark_raw,
     interrupted: row.resume_cursor !== null,
-    resumeCursor: (row.resume_cursor as Record<string, unknown> | null) ?? null,
+    resumeCursor: row.resume_cursor,
   };
 }
 
@@ -40,26 +42,20 @@ async function currentRun(ctx: ApiContext): Promise<{ reachable: boolean; runId:
   if (temporal.reachable) {
     return { ...temporal, run: temporal.runId ? await findRunOrPending(ctx, temporal.runId) : null };
   }
-  const [row] = await ctx.sql<RunRow[]>`
-    select * from sync_runs where workflow_id = ${ctx.target.workflowId} and status = 'running'
-    order by started_at desc limit 1`;
+  const row = await runningRunRow(ctx.sql, ctx.target.workflowId);
   return { reachable: false, runId: row?.id ?? null, run: row ? toRunView(ctx, row) : null };
 }
 
 export function registerSyncStatusRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   app.openapi(statusRoute, async (c) => {
-    const { sql } = ctx;
     const [current, entitySyncs, last, states, schedule] = await Promise.all([
       currentRun(ctx),
-      sql<RunRow[]>`
-        select * from sync_runs where status = 'running' and sync_type = 'specific'
-        and workflow_id like ${`${ctx.target.workflowId.replace(/[\\%_]/g, '\\$&')}:%`}
-        order by started_at desc limit 20`,
-      sql<RunRow[]>`
-        select * from sync_runs where workflow_id = ${ctx.target.workflowId}
-        and status in ('completed', 'failed', 'cancelled') order by coalesce(completed_at, started_at) desc limit 1`,
-      sql`select * from sync_state order by entity_type`,
-      withDeadline(ctx, 3000, () => describeSmartSyncSchedule(ctx.temporal, ctx.target.workflowId)).catch(() => null),
+      runningEntitySyncRows(ctx.sql, entityWorkflowIdPrefix(ctx.target.workflowId), 20),
+      lastFinishedRunRow(ctx.sql, ctx.target.workflowId),
+      listSyncState(ctx.sql),
+      withDeadline(ctx.temporal, 3000, () => describeSmartSyncSchedule(ctx.temporal, ctx.target.workflowId)).catch(
+        () => null,
+      ),
     ]);
     const running = current.run ? { run: current.run, live: await liveProgress(ctx, current.run) } : null;
     return c.json(
@@ -67,7 +63,7 @@ export function registerSyncStatusRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiConte
         runningRunId: current.runId,
         running,
         runningEntitySyncs: entitySyncs.map((row) => toRunView(ctx, row)),
-        lastRun: last[0] ? toRunView(ctx, last[0]) : null,
+        lastRun: last ? toRunView(ctx, last) : null,
         entities: states.map(toState),
         schedule,
         temporalReachable: current.reachable,

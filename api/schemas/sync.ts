@@ -1,10 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { RUN_STATUSES, SYNC_TYPES } from '../../db/vocabulary.js';
 import { ENTITY_TYPES } from '../../stash/entity-types.js';
 import { sinceProblem } from '../../sync/since.js';
 import { idString, queryInt } from './common.js';
-
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
-export const RUN_TYPES = ['full', 'incremental', 'smart', 'specific'] as const;
 
 /** Full and smart syncs take no options: an empty JSON object (or no body at all). */
 export const EmptyBody = z.strictObject({}).openapi('EmptyBody');
@@ -55,7 +53,7 @@ export const RunsQuery = z.strictObject({
   page: queryInt(1, 100_000, 1),
   per_page: queryInt(1, 100, 20),
   status: z.enum(RUN_STATUSES).optional(),
-  type: z.enum(RUN_TYPES).optional(),
+  type: z.enum(SYNC_TYPES).optional(),
 });
 
 export const RunSchema = z
@@ -63,7 +61,7 @@ export const RunSchema = z
     id: z.string(),
     workflowId: z.string(),
     temporalRunId: z.string(),
-    type: z.enum(RUN_TYPES),
+    type: z.enum(SYNC_TYPES),
     trigger: z.string(),
     status: z.enum(RUN_STATUSES),
     startedAt: z.string(),

@@ -1,31 +1,23 @@
+import { findRunRow, listRunRows, type RunFilter, type RunRow, runFailureRows } from '../../db/runs.js';
+import type { RunStatus, SyncType } from '../../db/vocabulary.js';
+import {
+  describeChain,
+  isTemporalUnavailable,
+  parseSyncRunId,
+  runningSyncRunId,
+  runUiUrl,
+} from '../../temporal/run-identity.js';
+import { queryProgress, syncTypeOfWorkflow, withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext } from '../context.js';
-import { queryProgress, runUiUrl, withDeadline } from './temporal.js';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
-export type RunType = 'full' | 'incremental' | 'smart' | 'specific';
 type Counts = Record<string, Record<string, number>>;
-
-/** A sync_runs row as PostgreSQL returns it. */
-export interface RunRow {
-  id: string;
-  workflow_id: string;
-  temporal_run_id: string;
-  sync_type: RunType;
-  trigger: string;
-  status: RunStatus;
-  started_at: Date;
-  completed_at: Date | null;
-  progress: unknown;
-  counts: unknown;
-  error: string | null;
-}
 
 /** A sync_runs row as the API shows it. */
 export interface RunView {
   id: string;
   workflowId: string;
   temporalRunId: string;
-  type: RunType;
+  type: SyncType;
   trigger: string;
   status: RunStatus;
   startedAt: string;
@@ -95,36 +87,20 @@ export function toRunView(ctx: ApiContext, row: RunRow): RunView {
     totals: totalsOf(counts),
     progress: isObject(row.progress) ? row.progress : {},
     error: row.error ?? null,
-    temporalUiUrl: runUiUrl(ctx, row.workflow_id, row.temporal_run_id),
+    temporalUiUrl: runUiUrl(ctx.temporalUiUrl, ctx.namespace, row.workflow_id, row.temporal_run_id),
     links: { self: path, events: `${path}/events`, cancel: `${path}/cancel` },
   };
 }
 
 /** One run by its sync_runs id, or by its Temporal (first execution) run id alone. */
 export async function findRun(ctx: ApiContext, runId: string): Promise<RunView | null> {
-  const [row] = await ctx.sql<RunRow[]>`
-    select * from sync_runs where id = ${runId} or temporal_run_id = ${runId}
-    order by (id = ${runId}) desc, started_at desc limit 1`;
+  const row = await findRunRow(ctx.sql, runId);
   return row ? toRunView(ctx, row) : null;
 }
 
-export interface RunListQuery {
-  page: number;
-  perPage: number;
-  status?: RunStatus | undefined;
-  type?: RunType | undefined;
-}
-
-export async function listRuns(ctx: ApiContext, query: RunListQuery): Promise<{ count: number; runs: RunView[] }> {
-  const { sql } = ctx;
-  const where = sql`
-    (${query.status ?? null}::text is null or status = ${query.status ?? null}::text)
-    and (${query.type ?? null}::text is null or sync_type = ${query.type ?? null}::text)`;
-  const [total] = await sql`select count(*)::int as n from sync_runs where ${where}`;
-  const rows = await sql<RunRow[]>`
-    select * from sync_runs where ${where}
-    order by started_at desc, id desc limit ${query.perPage} offset ${(query.page - 1) * query.perPage}`;
-  return { count: total?.n ?? 0, runs: rows.map((row) => toRunView(ctx, row)) };
+export async function listRuns(ctx: ApiContext, filter: RunFilter): Promise<{ count: number; runs: RunView[] }> {
+  const { count, rows } = await listRunRows(ctx.sql, filter);
+  return { count, runs: rows.map((row) => toRunView(ctx, row)) };
 }
 
 export interface LiveProgress {
@@ -136,7 +112,7 @@ export interface LiveProgress {
 /** A running run's progress from its workflow, falling back to the durable copy. */
 export async function liveProgress(ctx: ApiContext, run: RunView): Promise<LiveProgress> {
   if (run.status === 'running') {
-    const live = await queryProgress(ctx, run.workflowId, run.temporalRunId);
+    const live = await queryProgress(ctx.temporal, run.workflowId, run.temporalRunId);
     if (live) return { source: 'query', progress: { ...live } };
   }
   return { source: 'database', progress: run.progress };
@@ -144,29 +120,17 @@ export async function liveProgress(ctx: ApiContext, run: RunView): Promise<LiveP
 
 /** The run's failed sync_log rows (limited) and how many there are in all. */
 export async function runFailures(ctx: ApiContext, runId: string, limit: number) {
-  const { sql } = ctx;
-  const [total] = await sql`
-    select count(*)::int as n from sync_log where run_id = ${runId} and change_type = 'failed'`;
-  const rows = await sql`
-    select entity_type, entity_id, error_message, created_at from sync_log
-    where run_id = ${runId} and change_type = 'failed' order by id limit ${limit}`;
+  const { count, rows } = await runFailureRows(ctx.sql, runId, limit);
   return {
-    failedCount: total?.n ?? 0,
+    failedCount: count,
     failedEntities: rows.map((row) => ({
-      entityType: row.entity_type as string,
-      entityId: row.entity_id === null ? null : String(row.entity_id),
-      error: (row.error_message as string | null) ?? null,
-      at: iso(row.created_at),
+      entityType: row.entityType,
+      entityId: row.entityId === null ? null : String(row.entityId),
+      error: row.errorMessage,
+      at: iso(row.createdAt),
     })),
   };
 }
-
-const WORKFLOW_KINDS: Record<string, RunType> = {
-  fullSyncWorkflow: 'full',
-  incrementalSyncWorkflow: 'incremental',
-  smartSyncWorkflow: 'smart',
-  syncEntityWorkflow: 'specific',
-};
 
 const TEMPORAL_STATUSES: Record<string, RunStatus> = {
   RUNNING: 'running',
@@ -181,36 +145,54 @@ const TEMPORAL_STATUSES: Record<string, RunStatus> = {
  * statusUrl handed out must work at once, so the run is described from Temporal meanwhile.
  */
 async function pendingRun(ctx: ApiContext, runId: string): Promise<RunView | null> {
-  const slash = runId.lastIndexOf('/');
-  if (slash <= 0) return null;
-  const workflowId = runId.slice(0, slash);
-  const firstRunId = runId.slice(slash + 1);
-  try {
-    const handle = ctx.temporal.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: firstRunId });
-    const description = await withDeadline(ctx, 3000, () => handle.describe());
-    const first = description.raw.workflowExecutionInfo?.firstRunId ?? description.runId;
-    const type = WORKFLOW_KINDS[description.type];
-    if (first !== firstRunId || !type) return null;
-    const completedAt = description.closeTime ?? null;
-    return toRunView(ctx, {
-      id: runId,
-      workflow_id: workflowId,
-      temporal_run_id: firstRunId,
-      sync_type: type,
-      trigger: 'pending',
-      status: TEMPORAL_STATUSES[description.status.name] ?? 'failed',
-      started_at: description.startTime,
-      completed_at: completedAt,
-      counts: {},
-      progress: { phase: 'pending', note: 'not recorded in sync_runs yet (no worker has picked the run up)' },
-      error: null,
-    });
-  } catch {
-    return null;
-  }
+  const parts = parseSyncRunId(runId);
+  if (!parts) return null;
+  const chain = await withDeadline(ctx.temporal, 3000, () =>
+    describeChain(ctx.temporal, parts.workflowId, parts.firstRunId),
+  ).catch(() => null);
+  const type = chain ? syncTypeOfWorkflow(chain.workflowType) : undefined;
+  if (!chain || !type) return null;
+  return toRunView(ctx, {
+    id: runId,
+    workflow_id: chain.workflowId,
+    temporal_run_id: chain.firstRunId,
+    sync_type: type,
+    trigger: 'pending',
+    status: TEMPORAL_STATUSES[chain.status] ?? 'failed',
+    started_at: chain.startTime,
+    completed_at: chain.closeTime,
+    counts: {},
+    progress: { phase: 'pending', note: 'not recorded in sync_runs yet (no worker has picked the run up)' },
+    error: null,
+  });
 }
 
 /** findRun, falling back to Temporal for a run the worker has not recorded yet. */
 export async function findRunOrPending(ctx: ApiContext, runId: string): Promise<RunView | null> {
   return (await findRun(ctx, runId)) ?? (await pendingRun(ctx, runId));
+}
+
+/** Whether the chain that started with `firstRunId` still runs in Temporal (null: Temporal did not answer). */
+export async function isChainRunning(ctx: ApiContext, workflowId: string, firstRunId: string): Promise<boolean | null> {
+  try {
+    const chain = await withDeadline(ctx.temporal, 3000, () => describeChain(ctx.temporal, workflowId, firstRunId));
+    return chain?.status === 'RUNNING';
+  } catch (error) {
+    if (isTemporalUnavailable(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The main sync running now, as Temporal sees it; `reachable: false` when Temporal did not answer
+ * (the caller then falls back to sync_runs).
+ */
+export async function runningSync(ctx: ApiContext): Promise<{ reachable: boolean; runId: string | null }> {
+  try {
+    const runId = await withDeadline(ctx.temporal, 3000, () => runningSyncRunId(ctx.temporal, ctx.target.workflowId));
+    return { reachable: true, runId };
+  } catch (error) {
+    if (isTemporalUnavailable(error)) return { reachable: false, runId: null };
+    throw error;
+  }
 }

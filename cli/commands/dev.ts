@@ -2,13 +2,21 @@ import { serve } from '@hono/node-server';
 import type { Command } from 'commander';
 import { createApiApp, createApiLogger } from '../../api/app.js';
 import { migrate } from '../../db/migrate.js';
+import { hasFullySynced } from '../../db/sync-state.js';
 import { isPortOpen } from '../../runtime/processes.js';
 import { createStashClient, type StashClient } from '../../stash/client.js';
 import { stashEndpoint } from '../../stash/endpoint.js';
 import { connectClient, SyncAlreadyRunningError, startFullSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
+import {
+  ensureScheduleFromConfig,
+  loadConfig,
+  onShutdown,
+  openDatabase,
+  stashClientFor,
+  workerOptionsFrom,
+} from '../shared.js';
 import { startSimulated } from './simulate.js';
 
 interface DevOptions {
@@ -77,17 +85,9 @@ export function registerDev(program: Command): void {
         say(`Simulated Stash: ${stashEndpoint(simulated.server.url)} (${simulated.description})`);
       }
 
-      const { worker, connection } = await createWorker({
-        temporalAddress,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        sql: database.sql,
-        stash,
-        pageSize: config.SYNC_PAGE_SIZE,
-        maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
-        logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
-        clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
-      });
+      const { worker, connection } = await createWorker(
+        workerOptionsFrom(config, { temporalAddress, sql: database.sql, stash }),
+      );
       const running = worker.run();
       stops.push(async () => {
         worker.shutdown();
@@ -122,9 +122,7 @@ export function registerDev(program: Command): void {
       say(`API: http://127.0.0.1:${config.PORT}`);
 
       if (options.initialSync) {
-        const [synced] =
-          await database.sql`select count(*)::int as n from sync_state where last_full_sync_at is not null`;
-        if ((synced?.n ?? 0) === 0) {
+        if (!(await hasFullySynced(database.sql))) {
           try {
             const started = await startFullSync(
               temporal,

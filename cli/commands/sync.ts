@@ -1,5 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { MainSyncType } from '../../db/vocabulary.js';
 import { ENTITY_TYPES, type EntityType, isEntityType } from '../../stash/entity-types.js';
 import { sinceProblem } from '../../sync/since.js';
 import {
@@ -9,7 +10,7 @@ import {
   startEntitySync,
   startSync,
 } from '../../temporal/sync-client.js';
-import type { SyncKind } from '../../workflows/sync-run.js';
+
 import { EXIT, fail, loadConfig } from '../shared.js';
 
 interface SyncOptions {
@@ -100,7 +101,7 @@ export function registerSync(program: Command): void {
     .command('sync')
     .description('start a sync (exit 0 success, 1 failure, 2 another sync is running)');
 
-  const modes: Array<{ kind: SyncKind; description: string }> = [
+  const modes: Array<{ kind: MainSyncType; description: string }> = [
     { kind: 'full', description: 'sync every entity type from Stash, reconcile deletions, recompute derived data' },
     { kind: 'smart', description: 'per entity type, only what changed since its high-water mark' },
   ];

@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { migrate } from '../../db/migrate.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import { ensureScheduleFromConfig, loadConfig, onShutdown, openDatabase, stashClientFor } from '../shared.js';
+import {
+  ensureScheduleFromConfig,
+  loadConfig,
+  onShutdown,
+  openDatabase,
+  stashClientFor,
+  workerOptionsFrom,
+} from '../shared.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -14,17 +21,9 @@ export function registerWorker(program: Command): void {
       const stash = await stashClientFor(config);
       const database = await openDatabase(config, 'stash-mirror worker');
       await migrate(database.url);
-      const { worker, connection } = await createWorker({
-        temporalAddress: config.TEMPORAL_ADDRESS,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        sql: database.sql,
-        stash,
-        pageSize: config.SYNC_PAGE_SIZE,
-        maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
-        logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
-        clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
-      });
+      const { worker, connection } = await createWorker(
+        workerOptionsFrom(config, { temporalAddress: config.TEMPORAL_ADDRESS, sql: database.sql, stash }),
+      );
       await ensureScheduleFromConfig(config, config.TEMPORAL_ADDRESS);
       onShutdown(async () => {
         worker.shutdown();

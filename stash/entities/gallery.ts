@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import {
   idRefs,
   optionalIdRef,
@@ -49,13 +48,11 @@ export const gallerySpec: EntitySpec = {
     { name: 'rating100', type: 'integer' },
     { name: 'organized', type: 'boolean' },
     { name: 'urls', type: 'text[]' },
-    { name: 'studio_id', type: 'bigint' },
+    { name: 'studio_id', type: 'bigint', references: 'studio' },
   ],
   links: [ownLink('gallery', 'performer'), ownLink('gallery', 'tag')],
-  dependsOn: ENTITY_DEPENDENCIES.gallery,
   map: mapper(rawGallery, (raw) => ({
     id: raw.id,
-    updatedAtRaw: raw.updated_at,
     row: {
       title: raw.title,
       code: raw.code,

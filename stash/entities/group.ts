@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import {
   idRef,
   idRefs,
@@ -43,7 +42,7 @@ export const groupSpec: EntitySpec = {
     { name: 'duration', type: 'integer' },
     { name: 'date', type: 'date' },
     { name: 'rating100', type: 'integer' },
-    { name: 'studio_id', type: 'bigint' },
+    { name: 'studio_id', type: 'bigint', references: 'studio' },
     { name: 'director', type: 'text' },
     { name: 'synopsis', type: 'text' },
     { name: 'urls', type: 'text[]' },
@@ -59,10 +58,8 @@ export const groupSpec: EntitySpec = {
       extraColumns: [{ name: 'description', type: 'text' }],
     },
   ],
-  dependsOn: ENTITY_DEPENDENCIES.group,
   map: mapper(rawGroup, (raw) => ({
     id: raw.id,
-    updatedAtRaw: raw.updated_at,
     row: {
       name: raw.name,
       aliases: raw.aliases,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import {
   idRefs,
   optionalIdRef,
@@ -54,7 +53,7 @@ export const imageSpec: EntitySpec = {
     { name: 'date', type: 'date' },
     { name: 'details', type: 'text' },
     { name: 'photographer', type: 'text' },
-    { name: 'studio_id', type: 'bigint' },
+    { name: 'studio_id', type: 'bigint', references: 'studio' },
     { name: 'rating100', type: 'integer' },
     { name: 'organized', type: 'boolean' },
     { name: 'o_counter', type: 'integer' },
@@ -66,12 +65,10 @@ export const imageSpec: EntitySpec = {
     { name: 'path', type: 'text' },
   ],
   links: [ownLink('image', 'gallery'), ownLink('image', 'performer'), ownLink('image', 'tag')],
-  dependsOn: ENTITY_DEPENDENCIES.image,
   map: mapper(rawImage, (raw) => {
     const file = raw.visual_files[0];
     return {
       id: raw.id,
-      updatedAtRaw: raw.updated_at,
       row: {
         title: raw.title,
         code: raw.code,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalInt, optionalText, stampColumns, stamps, stashDate, stringList } from './fields.js';
 import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
@@ -54,10 +53,8 @@ export const performerSpec: EntitySpec = {
     { name: 'ignore_auto_tag', type: 'boolean' },
   ],
   links: [ownLink('performer', 'tag')],
-  dependsOn: ENTITY_DEPENDENCIES.performer,
   map: mapper(rawPerformer, (raw) => ({
     id: raw.id,
-    updatedAtRaw: raw.updated_at,
     row: {
       name: raw.name,
       disambiguation: raw.disambiguation,

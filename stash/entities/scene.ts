@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import {
   idRef,
   idRefs,
@@ -67,7 +66,7 @@ export const sceneSpec: EntitySpec = {
     { name: 'date', type: 'date' },
     { name: 'details', type: 'text' },
     { name: 'director', type: 'text' },
-    { name: 'studio_id', type: 'bigint' },
+    { name: 'studio_id', type: 'bigint', references: 'studio' },
     { name: 'rating100', type: 'integer' },
     { name: 'organized', type: 'boolean' },
     { name: 'o_counter', type: 'integer' },
@@ -93,12 +92,10 @@ export const sceneSpec: EntitySpec = {
     ownLink('scene', 'gallery'),
     ownLink('scene', 'group', [{ name: 'scene_index', type: 'integer' }]),
   ],
-  dependsOn: ENTITY_DEPENDENCIES.scene,
   map: mapper(rawScene, (raw) => {
     const file = raw.files[0];
     return {
       id: raw.id,
-      updatedAtRaw: raw.updated_at,
       row: {
         title: raw.title,
         code: raw.code,

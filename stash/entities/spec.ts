@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { EntityType } from '../entity-types.js';
+import { ENTITY_TABLES, type EntityType } from '../entity-types.js';
 
 /** Postgres column types the generic upsert and diff understand. */
 export type ColumnType = 'text' | 'bigint' | 'integer' | 'double' | 'boolean' | 'date' | 'timestamptz' | 'text[]';
@@ -7,6 +7,8 @@ export type ColumnType = 'text' | 'bigint' | 'integer' | 'double' | 'boolean' | 
 export interface ColumnSpec {
   name: string;
   type: ColumnType;
+  /** A link held on the row itself (scenes.studio_id, studios.parent_id): the type it points at. */
+  references?: EntityType;
 }
 
 /** One own-link table of an entity: rows (owner id, target id, extra columns). */
@@ -26,14 +28,14 @@ export type LinkRow = { target: number } & Record<string, ColumnValue>;
 /** An entity as the mirror stores it: its row (without bookkeeping columns) and its own links. */
 export interface MappedEntity {
   id: number;
-  updatedAtRaw: string;
   row: Record<string, ColumnValue>;
   links: Record<string, LinkRow[]>;
 }
 
 /**
- * Everything the generic pipeline needs to know about one Stash entity type. Adding an eighth
- * type means one more spec and a migration; the page loop, upsert, diff and log are shared.
+ * Everything the generic pipeline needs to know about one Stash entity type: the page loop,
+ * upsert, diff, log, id scans and link repair are shared (docs/architecture.md, "Where does X go",
+ * lists what else an eighth type needs).
  */
 export interface EntitySpec {
   type: EntityType;
@@ -50,8 +52,6 @@ export interface EntitySpec {
   selection: string;
   columns: ColumnSpec[];
   links: LinkSpec[];
-  /** Types whose entities this type links to (the sync order follows these). */
-  dependsOn: readonly EntityType[];
   /** Validates and maps one raw GraphQL object; throws (with a readable message) on bad data. */
   map(raw: unknown): MappedEntity;
 }
@@ -72,8 +72,10 @@ export function mapper<S extends z.ZodType>(
   };
 }
 
+/** One entity's data is not what the mirror can store: the entity is logged `failed`, the run goes on. */
 export class EntityMappingError extends Error {
   override readonly name = 'EntityMappingError';
+  readonly retryable = false;
 }
 
 /** The bookkeeping columns every entity table has, set by the pipeline (not by specs). */
@@ -83,23 +85,13 @@ export const STAMP_COLUMNS: ColumnSpec[] = [
   { name: 'stash_updated_at_raw', type: 'text' },
 ];
 
-const PLURAL: Record<EntityType, string> = {
-  studio: 'studios',
-  tag: 'tags',
-  performer: 'performers',
-  group: 'groups',
-  gallery: 'galleries',
-  scene: 'scenes',
-  image: 'images',
-};
-
 /**
  * The usual own link: table `<owner>_<targets>` with `<owner>_id` and `<target>_id`, named after
  * the Stash field (`tags`, `performers`, ...). The two irregular ones (tag_parents,
  * group_relations) are spelled out in their specs.
  */
 export function ownLink(owner: EntityType, target: EntityType, extraColumns?: ColumnSpec[]): LinkSpec {
-  const name = PLURAL[target];
+  const name = ENTITY_TABLES[target];
   return {
     name,
     table: `${owner}_${name}`,

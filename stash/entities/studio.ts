@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalIdRef, optionalInt, optionalText, stampColumns, stamps, stringList } from './fields.js';
 import { type EntitySpec, mapper, ownLink, toTargets } from './spec.js';
 
@@ -27,7 +26,7 @@ export const studioSpec: EntitySpec = {
   selection: `id name parent_studio { id } aliases urls tags { id } rating100 favorite details ignore_auto_tag created_at updated_at`,
   columns: [
     { name: 'name', type: 'text' },
-    { name: 'parent_id', type: 'bigint' },
+    { name: 'parent_id', type: 'bigint', references: 'studio' },
     { name: 'aliases', type: 'text[]' },
     { name: 'urls', type: 'text[]' },
     { name: 'rating100', type: 'integer' },
@@ -36,10 +35,8 @@ export const studioSpec: EntitySpec = {
     { name: 'ignore_auto_tag', type: 'boolean' },
   ],
   links: [ownLink('studio', 'tag')],
-  dependsOn: ENTITY_DEPENDENCIES.studio,
   map: mapper(rawStudio, (raw) => ({
     id: raw.id,
-    updatedAtRaw: raw.updated_at,
     row: {
       name: raw.name,
       parent_id: raw.parent_studio ?? null,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ENTITY_DEPENDENCIES } from '../entity-types.js';
 import { idRefs, optionalText, stampColumns, stamps, stringList } from './fields.js';
 import { type EntitySpec, mapper, toTargets } from './spec.js';
 
@@ -34,10 +33,8 @@ export const tagSpec: EntitySpec = {
   links: [
     { name: 'parents', table: 'tag_parents', ownerColumn: 'child_id', targetColumn: 'parent_id', targetType: 'tag' },
   ],
-  dependsOn: ENTITY_DEPENDENCIES.tag,
   map: mapper(rawTag, (raw) => ({
     id: raw.id,
-    updatedAtRaw: raw.updated_at,
     row: {
       name: raw.name,
       sort_name: raw.sort_name,

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MainSyncType } from '../../db/vocabulary.js';
 import type { StashClient } from '../../stash/client.js';
 import { createStashClient } from '../../stash/client.js';
 import { StashUnavailableError } from '../../stash/errors.js';
 import { NO_SIGNALS } from '../../sync/context.js';
 import { reconcileIfChanged } from '../../sync/reconcile.js';
-import type { SyncKind } from '../../workflows/sync-run.js';
+
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 /** Derived tables without their computed_at stamps: what every sync mode must agree on. */
@@ -32,7 +33,7 @@ function mutate(stack: TestStack): void {
 }
 
 describe('post-processing parity across sync modes', () => {
-  const stacks: Partial<Record<SyncKind, TestStack>> = {};
+  const stacks: Partial<Record<MainSyncType, TestStack>> = {};
   beforeAll(async () => {
     for (const kind of ['full', 'incremental', 'smart'] as const) {
       const stack = await createTestStack({ seed: 41, scale: 'tiny', now: new Date('2025-07-01T00:00:00Z') });

@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from '../../db/client.js';
 import { withSyncTransaction } from '../../db/client.js';
-import type { EntityType } from '../../stash/entity-types.js';
+import { ENTITY_TABLES, type EntityType } from '../../stash/entity-types.js';
 
 /**
  * Fixture helpers for the post-processing tests: entity and link rows as plain SQL with defaults
@@ -8,15 +8,7 @@ import type { EntityType } from '../../stash/entity-types.js';
  * anything else).
  */
 
-export const ENTITY_TABLES: Record<EntityType, string> = {
-  studio: 'studios',
-  tag: 'tags',
-  performer: 'performers',
-  group: 'groups',
-  gallery: 'galleries',
-  scene: 'scenes',
-  image: 'images',
-};
+export { ENTITY_TABLES };
 
 /** Tables whose `name` column is NOT NULL. */
 const NAMED: ReadonlySet<EntityType> = new Set(['studio', 'tag', 'performer', 'group']);

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Sql, withSyncTransaction } from '../../db/client.js';
-import { POST_PROCESS_STEPS, type PostProcessScope, stepsFor } from '../../db/postprocess/steps.js';
+import {
+  POST_PROCESS_STEP_NAMES,
+  type PostProcessScope,
+  runPostProcessStep,
+  stepNamesFor,
+} from '../../db/postprocess/steps.js';
 import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import {
@@ -22,7 +27,7 @@ import {
 } from './postprocess-fixtures.js';
 
 /**
- * Property: after any batch of changes, running the steps with scope `run` (only those stepsFor()
+ * Property: after any batch of changes, running the steps with scope `run` (only those stepNamesFor()
  * picks, fed only by the run's sync_log rows) leaves exactly the derived tables a full `all`
  * recompute produces. The batch is applied like a sync would: the own tables end up as the new
  * library, and sync_log gets one row per entity whose row, liveness or own links differ.
@@ -306,7 +311,7 @@ it('run scope leaves exactly the derived tables of an all-scope recompute', asyn
         iteration += 1;
         const runId = `prop-run-${iteration}`;
         const runAll = async () => {
-          for (const step of POST_PROCESS_STEPS) await step.run(sql, all);
+          for (const step of POST_PROCESS_STEP_NAMES) await runPostProcessStep(sql, step, all);
         };
         await resetMirror(sql);
         await writeLibrary(sql, initial);
@@ -340,8 +345,8 @@ it('run scope leaves exactly the derived tables of an all-scope recompute', asyn
 
         const changedTypes = new Set(log.map((entry) => entry.type));
         const run: PostProcessScope = { kind: 'run', runId };
-        for (const step of stepsFor(changedTypes)) {
-          const result = await step.run(sql, run);
+        for (const step of stepNamesFor(changedTypes)) {
+          const result = await runPostProcessStep(sql, step, run);
           expect(result.scope).toBe('run');
         }
         const afterRun = await snapshotDerived(sql);

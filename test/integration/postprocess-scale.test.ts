@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Sql, withSyncTransaction } from '../../db/client.js';
-import { POST_PROCESS_STEPS, type PostProcessScope, type StepResult, stepsFor } from '../../db/postprocess/steps.js';
+import {
+  POST_PROCESS_STEP_NAMES,
+  type PostProcessScope,
+  runPostProcessStep,
+  type StepResult,
+  stepNamesFor,
+} from '../../db/postprocess/steps.js';
 import type { EntityType } from '../../stash/entity-types.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { DERIVED_TABLES, type LogEntry, logChanges } from './postprocess-fixtures.js';
@@ -95,10 +101,10 @@ async function seedLibrary(): Promise<void> {
 }
 
 async function runSteps(types: EntityType[], scope: PostProcessScope): Promise<{ ms: number; results: StepResult[] }> {
-  const steps = scope.kind === 'all' ? POST_PROCESS_STEPS : stepsFor(types);
+  const steps = scope.kind === 'all' ? POST_PROCESS_STEP_NAMES : stepNamesFor(types);
   const results: StepResult[] = [];
   const startedAt = performance.now();
-  for (const step of steps) results.push(await step.run(sql, scope));
+  for (const step of steps) results.push(await runPostProcessStep(sql, step, scope));
   return { ms: Math.round(performance.now() - startedAt), results };
 }
 

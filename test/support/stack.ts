@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import type { MainSyncType } from '../../db/vocabulary.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import { createStashClient } from '../../stash/client.js';
 import { connectClient, type StartedSync, startFullSync, startSync } from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
-import type { FullSyncInput, SyncInput, SyncKind } from '../../workflows/sync-run.js';
+import type { FullSyncInput, SyncInput } from '../../workflows/sync-run.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 installTemporalLogging(process.env.TEST_LOG_LEVEL ?? 'warn');
@@ -24,7 +25,7 @@ export interface TestStack {
   startWorker(options?: { pageSize?: number; maxDeleteShare?: number; stashUrl?: string }): Promise<void>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
-  start(kind: SyncKind, input?: SyncInput): Promise<StartedSync>;
+  start(kind: MainSyncType, input?: SyncInput): Promise<StartedSync>;
   close(): Promise<void>;
 }
 

@@ -29,7 +29,7 @@ describe('entity specs', () => {
   it('map a performer to a row, stamps and links', () => {
     const mapped = ENTITY_SPECS.performer.map(performer);
     expect(mapped.id).toBe(7);
-    expect(mapped.updatedAtRaw).toBe('2024-02-01T10:00:00+10:00');
+    expect(mapped.row.stash_updated_at_raw).toBe('2024-02-01T10:00:00+10:00');
     expect(mapped.row).toMatchObject({
       name: 'Ann',
       gender: 'FEMALE',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, type GraphQLSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadRealStashSchema } from '../../simulator/real-schema.js';
 import { allOperations, versionQuery } from '../../stash/queries.js';
@@ -18,14 +18,13 @@ describe('every operation the mirror sends', () => {
     );
   });
 
-  if (!realSchema) {
-    console.warn('NOTICE: ../shared/stash-schema is absent: skipping validation against the real Stash schema');
-    it.skip('validates against the real Stash schema (v0.30.1)', () => {});
-  } else {
-    it.each(operations)('$name validates against the real Stash schema (v0.30.1)', ({ query }) => {
-      expect(validate(realSchema, parse(query)).map((error) => error.message)).toEqual([]);
+  // ../shared/stash-schema sits beside the checkout in CI; a checkout without it skips these.
+  if (!realSchema) console.warn('NOTICE: ../shared/stash-schema is absent: not validating against the real schema');
+  describe.skipIf(!realSchema)('against the real Stash schema (v0.30.1)', () => {
+    it.each(operations)('$name validates', ({ query }) => {
+      expect(validate(realSchema as GraphQLSchema, parse(query)).map((error) => error.message)).toEqual([]);
     });
-  }
+  });
 
   it.each(operations)('$name validates against the simulated Stash', ({ query }) => {
     expect(validate(simulatorSchema, parse(query)).map((error) => error.message)).toEqual([]);

@@ -1,12 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, it } from 'vitest';
+import type { PostProcessStepName } from '../../db/postprocess/plan.js';
 import { ENTITY_TYPES } from '../../stash/entity-types.js';
+import { syncRunId } from '../../temporal/run-identity.js';
 import { syncEntityWorkflow } from '../../workflows/entity-sync.js';
 import { scheduledSmartSyncWorkflow } from '../../workflows/scheduled-smart-sync.js';
 import { smartSyncWorkflow } from '../../workflows/sync-run.js';
 import { createStubActivities, failureOf, useStubWorkers } from './stub-activities.js';
 
-const STEPS = ['scene-tag-inheritance', 'entity-counts'];
+const STEPS: PostProcessStepName[] = ['scene-tag-inheritance', 'entity-counts'];
 
 describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed activities', () => {
   const run = useStubWorkers();
@@ -132,7 +134,7 @@ describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed
       }
     });
 
-    const runId = `${tickId}/${tickRunId}`;
+    const runId = syncRunId(tickId, tickRunId);
     expect(tick).toEqual({ started: false, runId });
     expect(stub.labels).toEqual(['recordSkippedRun']);
     expect(stub.inputs.recordSkippedRun).toEqual([

@@ -4,9 +4,10 @@ import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporal
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { activity } from '../../activities/adapter.js';
 import type { SyncActivities } from '../../activities/index.js';
-import { addCounts, ZERO_COUNTS } from '../../db/bookkeeping.js';
-import { POST_PROCESS_STEP_NAMES } from '../../db/postprocess/plan.js';
+import { POST_PROCESS_STEP_NAMES, type PostProcessStepName } from '../../db/postprocess/plan.js';
+import { addCounts, ZERO_COUNTS } from '../../db/vocabulary.js';
 import type { EntityType } from '../../stash/entity-types.js';
 import type { ReconcileResult } from '../../sync/reconcile.js';
 import type { TypeSyncState } from '../../sync/type-sync.js';
@@ -30,7 +31,7 @@ export interface StubOptions {
   /** What changedTypesInRun answers (default ['scene']). */
   changedTypes?: EntityType[];
   /** What planPostProcess answers (default every step, in order). */
-  steps?: string[];
+  steps?: PostProcessStepName[];
   /** What syncEntity answers (default true). */
   found?: boolean;
   /** Replaces some activities; `defaults` are the canned ones, to delegate to. */
@@ -143,8 +144,7 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
       return options.steps ?? [...POST_PROCESS_STEP_NAMES];
     },
     async postProcessStep(input) {
-      const step = POST_PROCESS_STEP_NAMES.find((name) => name === input.step) ?? 'entity-counts';
-      return { step, scope: input.scope.kind, affected: 0, ms: 0 };
+      return { step: input.step, scope: input.scope.kind, affected: 0, ms: 0 };
     },
     async pruneSyncLog() {
       return 0;
@@ -171,15 +171,20 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
     postProcessStep: [],
     pruneSyncLog: [],
   };
-  /** The activity `name` as the worker runs it: the call is recorded, then `run` (impl's) runs. */
-  const recorded =
-    <N extends ActivityName>(name: N, run: (...args: Parameters<SyncActivities[N]>) => ReturnType<SyncActivities[N]>) =>
-    (...args: Parameters<SyncActivities[N]>): ReturnType<SyncActivities[N]> => {
-      const [input] = args;
+  /**
+   * The activity `name` as the worker runs it: through the real activities' adapter (heartbeats,
+   * and errors that say they are not retryable become non-retryable failures), the call is
+   * recorded, then `run` (impl's) runs.
+   */
+  const recorded = <N extends ActivityName>(
+    name: N,
+    run: (input: InputOf<N>) => Promise<Awaited<ReturnType<SyncActivities[N]>>>,
+  ) =>
+    activity((input: InputOf<N>) => {
       labels.push([name, ...detailsOf(input)].join(':'));
       inputs[name].push(input);
-      return run(...args);
-    };
+      return run(input);
+    });
   const activities = {
     recordRunStart: recorded('recordRunStart', impl.recordRunStart),
     recordSkippedRun: recorded('recordSkippedRun', impl.recordSkippedRun),

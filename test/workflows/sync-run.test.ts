@@ -1,7 +1,9 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, it } from 'vitest';
+import type { PostProcessStepName } from '../../db/postprocess/plan.js';
 import { dependencyStages, ENTITY_DEPENDENCIES, ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { MassDeletionRefusedError } from '../../sync/reconcile.js';
+import { syncRunId as makeSyncRunId } from '../../temporal/run-identity.js';
 import { fullSyncWorkflow, incrementalSyncWorkflow, smartSyncWorkflow } from '../../workflows/sync-run.js';
 import { waitFor } from '../support/wait.js';
 import {
@@ -13,7 +15,7 @@ import {
   useStubWorkers,
 } from './stub-activities.js';
 
-const STEPS = ['image-inheritance', 'entity-counts'];
+const STEPS: PostProcessStepName[] = ['image-inheritance', 'entity-counts'];
 const TWO_PAGES_EACH = Object.fromEntries(ENTITY_TYPES.map((type) => [type, 2]));
 const sorted = (labels: string[]) => [...labels].sort();
 
@@ -63,7 +65,7 @@ describe.concurrent('sync-run workflows with stubbed activities', () => {
       return { summary: await handle.result(), workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     });
 
-    const syncRunId = `${workflowId}/${runId}`;
+    const syncRunId = makeSyncRunId(workflowId, runId);
     expect(stub.labels[0]).toBe('recordRunStart');
     expect(stub.inputs.recordRunStart).toEqual([
       { id: syncRunId, workflowId, temporalRunId: runId, syncType: 'full', trigger: 'test' },
@@ -211,7 +213,7 @@ describe.concurrent('sync-run workflows with stubbed activities', () => {
       refusal: () => ApplicationFailure.nonRetryable('refusing to delete', 'MassDeletionRefusedError'),
     },
     {
-      thrown: 'an error whose type the proxies list as non-retryable',
+      thrown: 'an error that declares itself not retryable (MassDeletionRefusedError)',
       refusal: () => new MassDeletionRefusedError('refusing to delete'),
     },
   ])('fails the run once, without retrying, on $thrown from reconcileType', async ({ refusal }, { expect }) => {

@@ -1,0 +1,35 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { WorkSignals } from '../sync/context.js';
+
+/**
+ * The one adapter every activity runs through: it heartbeats on a timer while the work runs (a
+ * slow Stash answer must not look like a dead worker), hands the activity's cancellation signal
+ * to the work (it reaches fetch), and turns errors that say they cannot be fixed by retrying
+ * (`retryable === false`, decided where the error is born) into non-retryable Temporal failures
+ * whose type is the error's class name. Nothing keeps a list of error names.
+ */
+export function activity<I, O>(work: (input: I, signals: WorkSignals) => Promise<O>): (input: I) => Promise<O> {
+  return async (input: I) => {
+    const context = Context.current();
+    const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      return await work(input, {
+        heartbeat: (details) => context.heartbeat(details),
+        signal: context.cancellationSignal,
+      });
+    } catch (error) {
+      if (isNonRetryable(error)) throw ApplicationFailure.nonRetryable(error.message, error.name);
+      throw error;
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/** An error that declares, where it was born, that retrying cannot fix it. */
+export function isNonRetryable(error: unknown): error is Error & { retryable: false } {
+  return error instanceof Error && (error as { retryable?: unknown }).retryable === false;
+}
