@@ -2,7 +2,7 @@ import type { TransactionSql } from '../db/client.js';
 import { withSyncTransaction } from '../db/client.js';
 import { POST_PROCESS_STEP_NAMES, type PostProcessStepName, stepNamesFor } from '../db/postprocess/plan.js';
 import { type PostProcessScope, runPostProcessStep, type StepResult } from '../db/postprocess/steps.js';
-import { changedTypesInRun, pruneLog, type RunRecord, recordRunEnd, recordRunStart } from '../db/runs.js';
+import { changedTypesInRun, pruneHistory, type RunRecord, recordRunEnd, recordRunStart } from '../db/runs.js';
 import type { FinishedRunStatus, SyncType } from '../db/vocabulary.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
@@ -107,9 +107,12 @@ export function createActivities(deps: ActivityDependencies) {
         runPostProcessStep(deps.sql, input.step, input.scope),
     ),
 
-    /** Prunes old sync_log rows after a run (`runId`: the run that asks, never pruned itself). */
-    pruneSyncLog: activity((_input: { runId: string }) =>
-      inSyncTransaction((tx) => pruneLog(tx, deps.logRetentionDays)),
+    /**
+     * Retention after a run of any type: old sync_log rows and finished runs, bounded per call
+     * (the asking run is running, so neither it nor its rows are pruned).
+     */
+    pruneSyncLog: activity((_input: { runId: string }, signals) =>
+      pruneHistory(deps.sql, deps.logRetentionDays, { onBatch: () => signals.heartbeat() }),
     ),
   };
 }

@@ -9,7 +9,7 @@ import { findFreePort } from '../runtime/processes.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
 import { createStashClient } from '../stash/client.js';
 import { connectClient, startSync } from '../temporal/sync-client.js';
-import { createWorker } from '../worker/create-worker.js';
+import { createWorker, type WorkerOptions } from '../worker/create-worker.js';
 import { installTemporalLogging } from '../worker/runtime-logging.js';
 import type { SyncInput, SyncRunSummary } from '../workflows/sync-run.js';
 
@@ -22,6 +22,8 @@ export interface BenchStack {
   client: Client;
   simulatorUrl: string;
   peakRss(): number;
+  /** Replaces the in-process worker with one built with these options (same task queue). */
+  restartWorker(options: Partial<WorkerOptions>): Promise<void>;
   run(kind: MainSyncType, input?: SyncInput): Promise<{ summary: SyncRunSummary; seconds: number }>;
   control(action: Record<string, unknown>): Promise<unknown>;
   temporalEvents(): Promise<{ events: number; executions: number }>;
@@ -63,7 +65,7 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 100);
   const taskQueue = 'bench';
-  const { worker, connection } = await createWorker({
+  const baseOptions: WorkerOptions = {
     temporalAddress: temporal.address,
     namespace: 'default',
     taskQueue,
@@ -72,8 +74,8 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
     pageSize,
     maxDeleteShare: 0.5,
     logRetentionDays: 90,
-  });
-  const running = worker.run();
+  };
+  let current = await startWorker(baseOptions);
   const client = await connectClient({ address: temporal.address, namespace: 'default', taskQueue });
 
   return {
@@ -81,6 +83,10 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
     client,
     simulatorUrl,
     peakRss: () => peak,
+    async restartWorker(options) {
+      await current.stop();
+      current = await startWorker({ ...baseOptions, ...options });
+    },
     async run(kind, input = {}) {
       const started = Date.now();
       const sync = await startSync(client, { taskQueue, workflowId: WORKFLOW_ID }, kind, {
@@ -109,14 +115,24 @@ export async function startBenchStack(scale: string, pageSize: number): Promise<
     },
     async close() {
       clearInterval(sampler);
-      worker.shutdown();
-      await running;
-      await connection.close();
+      await current.stop();
       await client.connection.close();
       simulator.kill('SIGTERM');
       await sql.end();
       await temporal.stop();
       await postgres?.stop();
+    },
+  };
+}
+
+async function startWorker(options: WorkerOptions): Promise<{ stop(): Promise<void> }> {
+  const { worker, connection } = await createWorker(options);
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
     },
   };
 }

@@ -96,6 +96,7 @@ export function workerOptionsFrom(
     maxDeleteShare: config.SYNC_MAX_DELETE_SHARE,
     logRetentionDays: config.SYNC_LOG_RETENTION_DAYS,
     clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
+    logSkipped: config.SYNC_LOG_SKIPPED === 'on',
   };
 }
 

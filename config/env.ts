@@ -46,6 +46,8 @@ export const envSchema = z.object({
     .max(1, 'must be between 0 and 1')
     .default(0.5),
   SYNC_LOG_RETENTION_DAYS: positiveInt(90),
+  /** `off`: incremental, smart and single-entity syncs log only changes and failures, not `skipped` rows. */
+  SYNC_LOG_SKIPPED: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   SMART_SYNC_INTERVAL_SECONDS: positiveInt(300),
   /** A cron expression for the smart-sync schedule; overrides the interval when set. */
   SMART_SYNC_CRON: z.string().optional(),

@@ -1,8 +1,14 @@
 import type { ColumnSpec, ColumnValue, EntitySpec, LinkRow, MappedEntity } from '../stash/entities/spec.js';
 import { STAMP_COLUMNS } from '../stash/entities/spec.js';
 
-/** How an entity in a page compares with what the mirror already has. */
-export type ChangeType = 'created' | 'updated' | 'unchanged' | 'revived';
+/**
+ * How an entity in a page compares with what the mirror already has. `touched`: only Stash's
+ * stamps moved (an edit that changed nothing still bumps updated_at): the row is written, so the
+ * mirror keeps Stash's exact updated_at, but its data did not change.
+ */
+export type ChangeType = 'created' | 'updated' | 'touched' | 'unchanged' | 'revived';
+
+const STAMP_NAMES: ReadonlySet<string> = new Set(STAMP_COLUMNS.map((column) => column.name));
 
 export interface StoredEntity {
   row: Record<string, unknown>;
@@ -67,5 +73,7 @@ export function diffEntity(
     }
   }
   if (stored.deleted) return { change: 'revived', changedFields };
-  return { change: changedFields.length === 0 ? 'unchanged' : 'updated', changedFields };
+  if (changedFields.length === 0) return { change: 'unchanged', changedFields };
+  if (changedFields.every((field) => STAMP_NAMES.has(field))) return { change: 'touched', changedFields };
+  return { change: 'updated', changedFields };
 }

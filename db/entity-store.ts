@@ -79,11 +79,14 @@ export async function applyEntities(
     [jsonb(tx, payload)],
   );
 
-  const changedIds = changed.map((entity) => entity.id);
+  // A touched entity's links are as stored: only its row (the stamps) is written.
+  const touched = new Set(outcomes.filter((outcome) => outcome.change === 'touched').map((outcome) => outcome.id));
+  const relinked = changed.filter((entity) => !touched.has(entity.id));
+  const changedIds = relinked.map((entity) => entity.id);
   for (const link of spec.links) {
     const extra = (link.extraColumns ?? []).map((column) => column.name);
     const linkColumns = [link.ownerColumn, link.targetColumn, ...extra];
-    const linkRows = changed.flatMap((entity) =>
+    const linkRows = relinked.flatMap((entity) =>
       (entity.links[link.name] ?? []).map((row) => {
         const out: Record<string, unknown> = { [link.ownerColumn]: entity.id, [link.targetColumn]: row.target };
         for (const name of extra) out[name] = row[name] ?? null;
@@ -320,4 +323,24 @@ export async function recordFailures(
 export async function maxId(db: Db, spec: EntitySpec): Promise<number> {
   const [row] = await db.unsafe(`select coalesce(max(id), 0) as max_id from ${ident(spec.table)}`);
   return Number(row?.max_id ?? 0);
+}
+
+/**
+ * Live entities the sync wrote at or after `writtenSince` (synced_at: any change, a bump of
+ * Stash's stamp alone included), optionally only those Stash updated at or after
+ * `updatedSince`. Both are instants on the database's clock and Stash's respectively.
+ */
+export async function writtenSince(
+  db: Db,
+  spec: EntitySpec,
+  writtenSince: Date,
+  updatedSince: Date | null,
+): Promise<number[]> {
+  const rows = await db.unsafe(
+    `select id from ${ident(spec.table)}
+     where deleted_at is null and synced_at >= $1 and ($2::timestamptz is null or stash_updated_at >= $2)
+     order by id`,
+    [writtenSince, updatedSince],
+  );
+  return rows.map((row) => Number(row.id));
 }

@@ -1,6 +1,13 @@
 import type { EntityType } from '../stash/entity-types.js';
-import { jsonb, type Sql, type TransactionSql } from './client.js';
-import type { EntityCounts, FinishedRunStatus, LoggedChange, RunStatus, SyncType } from './vocabulary.js';
+import { jsonb, type Sql, type TransactionSql, withSyncTransaction } from './client.js';
+import {
+  DATA_CHANGES,
+  type EntityCounts,
+  type FinishedRunStatus,
+  type LoggedChange,
+  type RunStatus,
+  type SyncType,
+} from './vocabulary.js';
 
 type Db = Sql | TransactionSql;
 
@@ -75,18 +82,38 @@ export async function writeLog(tx: TransactionSql, runId: string, syncType: Sync
     from jsonb_populate_recordset(null::sync_log, ${jsonb(tx, rows)})`;
 }
 
-/** Deletes sync_log rows older than the retention window; returns how many went. */
-export async function pruneLog(tx: TransactionSql, retentionDays: number): Promise<number> {
-  const rows =
-    await tx`delete from sync_log where created_at < now() - make_interval(days => ${retentionDays}) returning 1`;
-  return rows.length;
+/**
+ * One bounded batch of retention: deletes up to `batchSize` sync_log rows older than the window
+ * (never a running run's), or, when none are left, up to `batchSize` finished sync_runs older
+ * than the window. Small batches in their own transactions keep a first prune of a large table
+ * from holding locks or stalling a sync; the caller repeats while a batch comes back full.
+ */
+export async function pruneBatch(
+  tx: TransactionSql,
+  retentionDays: number,
+  batchSize: number,
+): Promise<{ logRows: number; runs: number }> {
+  const cutoff = tx`now() - make_interval(days => ${retentionDays})`;
+  const logRows = await tx`
+    delete from sync_log where id in (
+      select l.id from sync_log l
+      where l.created_at < ${cutoff}
+        and not exists (select 1 from sync_runs r where r.id = l.run_id and r.status = 'running')
+      order by l.created_at limit ${batchSize})`;
+  if (logRows.count > 0) return { logRows: logRows.count, runs: 0 };
+  const runs = await tx`
+    delete from sync_runs where id in (
+      select id from sync_runs
+      where status <> 'running' and coalesce(completed_at, started_at) < ${cutoff}
+      order by coalesce(completed_at, started_at) limit ${batchSize})`;
+  return { logRows: 0, runs: runs.count };
 }
 
 /** Types that had entities created, updated, deleted or revived in a run (post-processing input). */
 export async function changedTypesInRun(db: Db, runId: string): Promise<EntityType[]> {
   const rows = await db`
     select distinct entity_type from sync_log
-    where run_id = ${runId} and entity_id is not null and change_type in ('created', 'updated', 'deleted', 'revived')`;
+    where run_id = ${runId} and entity_id is not null and change_type = any(${[...DATA_CHANGES]}::text[])`;
   return rows.map((row) => row.entity_type as EntityType);
 }
 
@@ -107,22 +134,7 @@ export async function failedInRun(db: Db, runId: string, type: EntityType, ids: 
   return rows.map((row) => Number(row.entity_id));
 }
 
-/**
- * Ids of one type that this run created, updated or revived, optionally only those whose Stash
- * updated_at is at or after an instant (read back from sync_log: the database is the checkpoint).
- */
-export async function changedIdsInRun(db: Db, runId: string, type: EntityType, table: string, since: Date | null) {
-  const rows = await db`
-    select distinct l.entity_id from sync_log l
-    join ${db(table)} e on e.id = l.entity_id and e.deleted_at is null
-    where l.run_id = ${runId} and l.entity_type = ${type} and l.entity_id is not null
-      and l.change_type in ('created', 'updated', 'revived')
-      and (${since}::timestamptz is null or e.stash_updated_at >= ${since}::timestamptz)
-    order by l.entity_id`;
-  return rows.map((row) => Number(row.entity_id));
-}
-
-/** When a run started (worker clock), or null when it is unknown. */
+/** When a run started (the database's clock, like synced_at), or null when it is unknown. */
 export async function runStartedAt(db: Db, runId: string): Promise<Date | null> {
   const [row] = await db`select started_at from sync_runs where id = ${runId}`;
   return (row?.started_at as Date | undefined) ?? null;
@@ -228,6 +240,7 @@ export interface HistoryEntry {
   runWide: boolean;
   syncType: SyncType;
   changeType: LoggedChange;
+  hadChanges: boolean;
   changedFields: string[] | null;
   errorMessage: string | null;
   details: Record<string, unknown> | null;
@@ -274,6 +287,7 @@ export async function entityHistory(db: Db, type: EntityType, id: number, limit:
     runWide: row.entity_id === null,
     syncType: row.sync_type as SyncType,
     changeType: row.change_type as LoggedChange,
+    hadChanges: Boolean(row.had_changes),
     changedFields: (row.changed_fields as string[] | null) ?? null,
     errorMessage: (row.error_message as string | null) ?? null,
     details: (row.details as Record<string, unknown> | null) ?? null,
@@ -327,8 +341,41 @@ export async function runMetrics(db: Db) {
   };
 }
 
-/** How many sync_log rows there are (benchmarks: what a run wrote). */
-export async function logRowCount(db: Db): Promise<number> {
-  const [row] = await db`select count(*)::int as n from sync_log`;
+/** How many sync_log rows there are, in all or of one run (benchmarks: what a run wrote). */
+export async function logRowCount(db: Db, runId?: string): Promise<number> {
+  const [row] = runId
+    ? await db`select count(*)::int as n from sync_log where run_id = ${runId}`
+    : await db`select count(*)::int as n from sync_log`;
   return Number(row?.n ?? 0);
+}
+
+export interface PruneResult {
+  logRows: number;
+  runs: number;
+  /** false when the per-call bound was reached with old rows left: the next run continues. */
+  complete: boolean;
+}
+
+/**
+ * Retention after a run: sync_log rows and finished sync_runs older than `retentionDays`, in
+ * batches of `batchSize`, each its own short transaction, at most `maxBatches` per call (so a
+ * first prune of a large table never stalls the run that triggers it). A running run and its rows
+ * are never pruned.
+ */
+export async function pruneHistory(
+  sql: Sql,
+  retentionDays: number,
+  options: { batchSize?: number; maxBatches?: number; onBatch?: () => void } = {},
+): Promise<PruneResult> {
+  const batchSize = options.batchSize ?? 5_000;
+  const maxBatches = options.maxBatches ?? 40;
+  const total: PruneResult = { logRows: 0, runs: 0, complete: false };
+  for (let batch = 0; batch < maxBatches; batch += 1) {
+    const pruned = await withSyncTransaction(sql, (tx) => pruneBatch(tx, retentionDays, batchSize));
+    total.logRows += pruned.logRows;
+    total.runs += pruned.runs;
+    options.onBatch?.();
+    if (pruned.logRows + pruned.runs < batchSize && pruned.logRows === 0) return { ...total, complete: true };
+  }
+  return total;
 }

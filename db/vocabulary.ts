@@ -15,9 +15,17 @@ export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'ski
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type FinishedRunStatus = Exclude<RunStatus, 'running'>;
 
-/** What a sync_log row says happened to one entity (or, entity_id NULL, to a whole type in a full sync). */
-export const LOGGED_CHANGES = ['created', 'updated', 'unchanged', 'failed', 'deleted', 'revived'] as const;
+/**
+ * What a sync_log row says happened to one entity: `created`, `updated` (changed_fields name what),
+ * `revived`, `deleted`, `skipped` (fetched, nothing changed: incremental, smart and single-entity
+ * syncs log these), `failed` (error_message says why); and `unchanged`, a full sync's run-wide row
+ * for a whole type (entity_id NULL).
+ */
+export const LOGGED_CHANGES = ['created', 'updated', 'unchanged', 'skipped', 'failed', 'deleted', 'revived'] as const;
 export type LoggedChange = (typeof LOGGED_CHANGES)[number];
+
+/** The logged changes that changed an entity's mirrored data (row, own links or liveness): sync_log.had_changes. */
+export const DATA_CHANGES = ['created', 'updated', 'deleted', 'revived'] as const satisfies readonly LoggedChange[];
 
 /** Per entity type, what a run did: sync_runs.counts and the workflow's progress. */
 export interface EntityCounts {

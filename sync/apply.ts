@@ -31,8 +31,11 @@ export function mapBatch(spec: EntitySpec, raws: unknown[]): MappedBatch {
 }
 
 /**
- * Writes a mapped batch inside the caller's sync transaction: rows, links, sync_log rows for
- * everything that changed or failed, and the run's counts.
+ * Writes a mapped batch inside the caller's sync transaction: rows, links, the run's counts and
+ * its sync_log rows, in bulk: everything that changed or failed, and, outside full syncs, every
+ * entity fetched and found unchanged (`skipped`): an entity's history shows each incremental,
+ * smart or single-entity sync that looked at it. A full sync covers every entity of a type; it
+ * logs changes per entity and one run-wide row per type (type-sync.ts finishTypeSync).
  */
 export async function applyBatch(
   tx: TransactionSql,
@@ -40,6 +43,7 @@ export async function applyBatch(
   syncType: SyncType,
   spec: EntitySpec,
   batch: MappedBatch,
+  logSkipped = true,
 ): Promise<EntityCounts> {
   const outcomes = await applyEntities(tx, spec, batch.mapped);
   const counts: EntityCounts = {
@@ -52,8 +56,11 @@ export async function applyBatch(
   };
   const log: LogEntry[] = [...batch.failures];
   for (const outcome of outcomes) {
-    if (outcome.change === 'unchanged') {
+    if (outcome.change === 'unchanged' || outcome.change === 'touched') {
       counts.unchanged += 1;
+      if (logSkipped && syncType !== 'full') {
+        log.push({ entityType: spec.type, entityId: outcome.id, changeType: 'skipped' });
+      }
       continue;
     }
     if (outcome.change === 'created') counts.created += 1;

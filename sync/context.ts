@@ -13,6 +13,8 @@ export interface SyncContext {
    * server's UTC offset (daylight saving moves local time by up to an hour) with room to spare.
    */
   catchUpMarginSeconds: number;
+  /** Log entities fetched and found unchanged as `skipped` (incremental, smart, single entity). */
+  logSkipped: boolean;
 }
 
 /** Lets long work report liveness (Temporal heartbeats) and learn of cancellation. */

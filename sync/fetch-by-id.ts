@@ -20,7 +20,7 @@ export async function fetchAndApply(
     const { entities, missing } = await fetchByIds(context.stash, spec, chunk, { signal: signals.signal });
     signals.heartbeat();
     await withSyncTransaction(context.sql, async (tx) => {
-      await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities));
+      await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities), context.logSkipped);
       await deleteBatch(tx, runId, syncType, spec, missing);
     });
     applied += entities.length;

@@ -1,5 +1,5 @@
-import { linkedOwnersInMirror, storedTagHierarchy } from '../db/entity-store.js';
-import { changedIdsInRun, deletedInRun, runStartedAt } from '../db/runs.js';
+import { linkedOwnersInMirror, storedTagHierarchy, writtenSince } from '../db/entity-store.js';
+import { deletedInRun, runStartedAt } from '../db/runs.js';
 import type { SyncType } from '../db/vocabulary.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import { linkedOwners, tagHierarchy } from '../stash/paging.js';
@@ -17,7 +17,7 @@ const GALLERY_CHUNK = 200;
 
 /**
  * addGalleryImages / removeGalleryImages and galleryUpdate(scene_ids) bump only the gallery: the
- * images' and scenes' own `galleries` lists change silently. For every gallery this run changed,
+ * images' and scenes' own `galleries` lists change silently. For every gallery this run wrote,
  * the images and scenes Stash has in it are compared with the mirror's image_galleries and
  * scene_galleries, and every owner whose membership differs is re-read (its own links, inherited
  * values and the gallery's image count then follow in post-processing).
@@ -32,12 +32,11 @@ export async function repairGalleryMembership(
   syncType: SyncType,
   signals: WorkSignals,
 ): Promise<number> {
-  let since: Date | null = null;
-  if (syncType === 'full') {
-    const started = await runStartedAt(context.sql, runId);
-    since = new Date((started?.getTime() ?? Date.now()) - context.catchUpMarginSeconds * 1000);
-  }
-  const galleries = await changedIdsInRun(context.sql, runId, 'gallery', ENTITY_SPECS.gallery.table, since);
+  const started = (await runStartedAt(context.sql, runId)) ?? new Date(0);
+  const updatedSince = syncType === 'full' ? new Date(started.getTime() - context.catchUpMarginSeconds * 1000) : null;
+  // Every gallery this run wrote (a bump with no data change included: galleryUpdate(scene_ids)
+  // changes nothing the mirror stores on the gallery itself).
+  const galleries = await writtenSince(context.sql, ENTITY_SPECS.gallery, started, updatedSince);
   let refetched = 0;
   for (let start = 0; start < galleries.length; start += GALLERY_CHUNK) {
     const chunk = galleries.slice(start, start + GALLERY_CHUNK);

@@ -128,7 +128,7 @@ export async function syncPage(context: SyncContext, state: TypeSyncState, signa
       const already = new Set(await failedInRun(tx, state.runId, spec.type, failedIds));
       batch.failures = batch.failures.filter((failure) => failure.entityId === null || !already.has(failure.entityId));
     }
-    const page = await applyBatch(tx, state.runId, state.syncType, spec, batch);
+    const page = await applyBatch(tx, state.runId, state.syncType, spec, batch, context.logSkipped);
     const nextState: TypeSyncState = {
       ...next,
       seq: state.seq + 1,

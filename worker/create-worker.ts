@@ -17,6 +17,8 @@ export interface WorkerOptions {
   logRetentionDays: number;
   catchUpMarginSeconds?: number;
   clockSkewSeconds?: number;
+  /** Log unchanged fetched entities as `skipped` (default true; SYNC_LOG_SKIPPED). */
+  logSkipped?: boolean;
   /** Tests: hand workflows over quickly when a worker dies. */
   maxCachedWorkflows?: number;
   stickyQueueScheduleToStartTimeout?: string;
@@ -51,6 +53,7 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     catchUpMarginSeconds: options.catchUpMarginSeconds ?? 2 * 3600,
     logRetentionDays: options.logRetentionDays,
     clockSkewSeconds: options.clockSkewSeconds ?? 300,
+    logSkipped: options.logSkipped ?? true,
   });
   const worker = await Worker.create({
     connection,

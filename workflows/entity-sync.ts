@@ -1,6 +1,7 @@
-import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { EntityType } from '../stash/entity-types.js';
 import { syncRunId } from '../temporal/run-identity.js';
+import { PRUNE_AFTER_EVERY_RUN } from './patches.js';
 import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
 import { describeFailure } from './sync-run.js';
 
@@ -42,6 +43,7 @@ export async function syncEntityWorkflow(input: EntitySyncInput): Promise<Entity
     const changedTypes = await bookkeepingActivities.changedTypesInRun({ runId });
     const steps = await bookkeepingActivities.planPostProcess({ changedTypes });
     for (const step of steps) await longActivities.postProcessStep({ step, scope: { kind: 'run', runId } });
+    if (patched(PRUNE_AFTER_EVERY_RUN)) await bookkeepingActivities.pruneSyncLog({ runId });
     // Recorded even if a cancellation arrives now: the work is done and committed.
     await CancellationScope.nonCancellable(() =>
       bookkeepingActivities.recordRunEnd({ runId, status: 'completed', error: null }),

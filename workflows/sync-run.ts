@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -12,6 +13,7 @@ import { type EntityCounts, type MainSyncType, ZERO_COUNTS } from '../db/vocabul
 import { dependencyStages, ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import type { PageResult, TypeSyncState } from '../sync/type-sync.js';
 import { syncRunId } from '../temporal/run-identity.js';
+import { PRUNE_AFTER_EVERY_RUN } from './patches.js';
 import { progressQuery, type SyncProgress } from './progress.js';
 import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
 
@@ -267,8 +269,11 @@ class SyncRun {
 
   // ---- 8. prune -----------------------------------------------------------------------------
 
+  /** Retention after runs of every type (before the patch, full syncs only: replay keeps that). */
   private async pruneLog(): Promise<void> {
-    if (this.kind === 'full') await bookkeepingActivities.pruneSyncLog({ runId: this.state.runId });
+    if (this.kind === 'full' || patched(PRUNE_AFTER_EVERY_RUN)) {
+      await bookkeepingActivities.pruneSyncLog({ runId: this.state.runId });
+    }
   }
 
   // ---- end ----------------------------------------------------------------------------------

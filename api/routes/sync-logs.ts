@@ -1,23 +1,25 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { entityHistory, type HistoryEntry, isEntityKnown } from '../../db/runs.js';
-import { ENTITY_SPECS } from '../../stash/entities/index.js';
+import { ENTITY_TABLES, ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import type { ApiContext, AppEnv } from '../context.js';
 import { ApiError } from '../middleware/errors.js';
 import { errorResponses } from '../schemas/common.js';
-import { SceneLogParams, SceneLogQuery, SceneLogSchema } from '../schemas/sync.js';
+import { EntityLogParams, EntityLogQuery, entityLogSchema } from '../schemas/sync.js';
 
-const route = createRoute({
-  method: 'get',
-  path: '/api/scenes/{id}/sync-logs',
-  tags: ['runs'],
-  summary: "A scene's sync history, newest first, with each row's run (full syncs' run-wide rows included)",
-  security: [{ bearerAuth: [] }],
-  request: { params: SceneLogParams, query: SceneLogQuery },
-  responses: {
-    200: { description: 'log rows', content: { 'application/json': { schema: SceneLogSchema } } },
-    ...errorResponses(400, 401, 404),
-  },
-});
+function historyRoute(type: EntityType) {
+  return createRoute({
+    method: 'get',
+    path: `/api/${ENTITY_TABLES[type]}/{id}/sync-logs`,
+    tags: ['runs'],
+    summary: `A ${type}'s sync history, newest first, with each row's run (full syncs' run-wide rows included)`,
+    security: [{ bearerAuth: [] }],
+    request: { params: EntityLogParams, query: EntityLogQuery },
+    responses: {
+      200: { description: 'log rows', content: { 'application/json': { schema: entityLogSchema(type) } } },
+      ...errorResponses(400, 401, 404),
+    },
+  });
+}
 
 function iso(value: Date | null): string | null {
   return value ? value.toISOString() : null;
@@ -30,11 +32,13 @@ function toLog(entry: HistoryEntry) {
     runWide: entry.runWide,
     syncType: entry.syncType,
     changeType: entry.changeType,
+    hadChanges: entry.hadChanges,
     changedFields: entry.changedFields,
     error: entry.errorMessage,
     details: entry.details,
     createdAt: entry.createdAt.toISOString(),
     run: entry.run && {
+      id: entry.runId,
       type: entry.run.type,
       status: entry.run.status,
       trigger: entry.run.trigger,
@@ -45,14 +49,17 @@ function toLog(entry: HistoryEntry) {
   };
 }
 
+/** `GET /api/<type plural>/:id/sync-logs` for each of the seven types. */
 export function registerSyncLogRoutes(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
-  app.openapi(route, async (c) => {
-    const { id } = c.req.valid('param');
-    const { limit } = c.req.valid('query');
-    if (!(await isEntityKnown(ctx.sql, 'scene', ENTITY_SPECS.scene.table, id))) {
-      throw new ApiError(404, `scene ${id} has never been synced`);
-    }
-    const rows = await entityHistory(ctx.sql, 'scene', id, limit);
-    return c.json({ sceneId: String(id), logs: rows.map(toLog) }, 200);
-  });
+  for (const type of ENTITY_TYPES) {
+    app.openapi(historyRoute(type), async (c) => {
+      const { id } = c.req.valid('param');
+      const { limit } = c.req.valid('query');
+      if (!(await isEntityKnown(ctx.sql, type, ENTITY_TABLES[type], id))) {
+        throw new ApiError(404, `${type} ${id} has never been synced`);
+      }
+      const rows = await entityHistory(ctx.sql, type, id, limit);
+      return c.json({ [`${type}Id`]: String(id), logs: rows.map(toLog) }, 200);
+    });
+  }
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { RUN_STATUSES, SYNC_TYPES } from '../../db/vocabulary.js';
-import { ENTITY_TYPES } from '../../stash/entity-types.js';
+import { LOGGED_CHANGES, RUN_STATUSES, SYNC_TYPES } from '../../db/vocabulary.js';
+import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
 import { sinceProblem } from '../../sync/since.js';
 import { idString, queryInt } from './common.js';
 
@@ -139,37 +139,43 @@ export const StatusSchema = z
   })
   .openapi('SyncStatus');
 
-export const SceneLogParams = z.object({
+export const EntityLogParams = z.object({
   id: idString.openapi({ param: { name: 'id', in: 'path' } }),
 });
 
-export const SceneLogQuery = z.strictObject({ limit: queryInt(1, 500, 50) });
+export const EntityLogQuery = z.strictObject({ limit: queryInt(1, 500, 50) });
 
-export const SceneLogSchema = z
-  .object({
-    sceneId: z.string(),
-    logs: z.array(
-      z.object({
-        id: z.string(),
-        runId: z.string(),
-        runWide: z.boolean().openapi({ description: 'a full sync’s summary row for all scenes (entity_id NULL)' }),
-        syncType: z.string(),
-        changeType: z.string(),
-        changedFields: z.array(z.string()).nullable(),
-        error: z.string().nullable(),
-        details: z.record(z.string(), z.unknown()).nullable(),
-        createdAt: z.string(),
-        run: z
-          .object({
-            type: z.string(),
-            status: z.string(),
-            trigger: z.string(),
-            startedAt: z.string(),
-            completedAt: z.string().nullable(),
-            counts: z.record(z.string(), z.unknown()),
-          })
-          .nullable(),
-      }),
-    ),
-  })
-  .openapi('SceneSyncLogs');
+/** One entity type's history answer: `{ <type>Id, logs }` (the scene route's shape, for every type). */
+export function entityLogSchema(type: EntityType) {
+  const name = `${type[0]?.toUpperCase()}${type.slice(1)}`;
+  return z
+    .object({
+      [`${type}Id`]: z.string(),
+      logs: z.array(
+        z.object({
+          id: z.string(),
+          runId: z.string(),
+          runWide: z.boolean().openapi({ description: `a full sync's summary row for every ${type} (entity_id NULL)` }),
+          syncType: z.enum(SYNC_TYPES),
+          changeType: z.enum(LOGGED_CHANGES),
+          hadChanges: z.boolean().openapi({ description: "whether the entity's mirrored data changed" }),
+          changedFields: z.array(z.string()).nullable(),
+          error: z.string().nullable(),
+          details: z.record(z.string(), z.unknown()).nullable(),
+          createdAt: z.string(),
+          run: z
+            .object({
+              id: z.string(),
+              type: z.enum(SYNC_TYPES),
+              status: z.enum(RUN_STATUSES),
+              trigger: z.string(),
+              startedAt: z.string(),
+              completedAt: z.string().nullable(),
+              counts: z.record(z.string(), z.unknown()),
+            })
+            .nullable(),
+        }),
+      ),
+    })
+    .openapi(`${name}SyncLogs`);
+}

@@ -102,6 +102,7 @@ describe('deletion guards', () => {
       pageSize: 100,
       maxDeleteShare: 0.5,
       catchUpMarginSeconds: 7200,
+      logSkipped: true,
     };
     await expect(reconcileIfChanged(context, 'guard-test', 'smart', 'performer', NO_SIGNALS)).rejects.toThrow(
       StashUnavailableError,

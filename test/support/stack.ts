@@ -5,9 +5,17 @@ import { inject } from 'vitest';
 import type { MainSyncType } from '../../db/vocabulary.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import { createStashClient } from '../../stash/client.js';
-import { connectClient, type StartedSync, startFullSync, startSync } from '../../temporal/sync-client.js';
+import type { EntityType } from '../../stash/entity-types.js';
+import {
+  connectClient,
+  type StartedSync,
+  startEntitySync,
+  startFullSync,
+  startSync,
+} from '../../temporal/sync-client.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
+import type { EntitySyncSummary } from '../../workflows/entity-sync.js';
 import type { FullSyncInput, SyncInput } from '../../workflows/sync-run.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -26,6 +34,8 @@ export interface TestStack {
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
   start(kind: MainSyncType, input?: SyncInput): Promise<StartedSync>;
+  /** A single-entity sync beside the main sync. */
+  startEntity(type: EntityType, id: number): Promise<StartedSync<EntitySyncSummary>>;
   close(): Promise<void>;
 }
 
@@ -81,6 +91,9 @@ export async function createTestStack(
     },
     start(kind, input = {}) {
       return startSync(client, { taskQueue, workflowId }, kind, { trigger: 'test', ...input });
+    },
+    startEntity(entityType, id) {
+      return startEntitySync(client, { taskQueue, workflowId }, { entityType, id, trigger: 'test' });
     },
     startFull(input = {}) {
       return startFullSync(client, { taskQueue, workflowId }, { trigger: 'test', ...input });

@@ -36,6 +36,7 @@ describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed
         'changedTypesInRun',
         'planPostProcess',
         ...STEPS.map((step) => `postProcessStep:${step}`),
+        'pruneSyncLog',
         'recordRunEnd:completed',
       ]);
       expect(stub.inputs.recordRunStart).toEqual([

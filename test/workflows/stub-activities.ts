@@ -147,7 +147,7 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
       return { step: input.step, scope: input.scope.kind, affected: 0, ms: 0 };
     },
     async pruneSyncLog() {
-      return 0;
+      return { logRows: 0, runs: 0, complete: true };
     },
   } satisfies SyncActivities;
   const impl: SyncActivities = { ...defaults, ...options.override?.(defaults) };

@@ -124,6 +124,7 @@ describe.concurrent('sync-run workflows with stubbed activities', () => {
       'changedTypesInRun',
       'planPostProcess',
       ...STEPS.map((step) => `postProcessStep:${step}`),
+      'pruneSyncLog',
       'recordRunEnd:completed',
     ]);
     expect(stub.inputs.planPostProcess).toEqual([{ changedTypes: ['studio'] }]);

@@ -1,0 +1,8 @@
+/**
+ * Patch ids for workflow changes that alter the command sequence (`patched(id)`): executions
+ * recorded before a change replay the old path, new ones take the new. Keep an id here until no
+ * history older than its change can still be running or replayed; docs/architecture.md says how.
+ */
+
+/** Sync log retention runs after every sync, not only after full syncs (issue 14). */
+export const PRUNE_AFTER_EVERY_RUN = 'prune-after-every-run';
