@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/client.js';
 import { SYNC_WORKFLOW_ID } from '../temporal/constants.js';
 import type { SyncTarget } from '../temporal/sync-client.js';
+import type { HookCoalescerOptions } from './hooks/coalescer.js';
 
 /** What createApiApp needs; the CLI (`api`, `dev`) and the tests build it. */
 export interface ApiDependencies {
@@ -18,6 +19,8 @@ export interface ApiDependencies {
   logger?: Logger | undefined;
   /** Milliseconds between Server-Sent progress events (default 1000). */
   sseIntervalMs?: number | undefined;
+  /** How POST /api/hooks/stash coalesces bursts (HOOK_* settings; defaults in api/hooks/coalescer.ts). */
+  hooks?: Partial<HookCoalescerOptions> | undefined;
 }
 
 /** The resolved dependencies every route module receives. */

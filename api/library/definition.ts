@@ -1,4 +1,5 @@
 import type { EntityType } from '../../stash/entity-types.js';
+import type { CountedType, View } from './view.js';
 
 /**
  * How an entity links to the targets of a criterion: a link table (owner → target) or a column
@@ -45,21 +46,25 @@ export interface LibraryEntity {
 
 // ------------------------------------------------------------------ SQL snippet builders (constants only)
 
-/** `{ id, <label> }` of one live entity, or null. */
-export function ref(table: string, idExpression: string, label = 'name'): string {
+/** `{ id, <label> }` of one live entity the reader may see, or null. */
+export function ref(view: View, table: string, idExpression: string, label = 'name'): string {
   return `(select json_build_object('id', x.id::text, '${label}', x.${label}) from ${table} x
-    where x.id = ${idExpression} and x.deleted_at is null)`;
+    where x.id = ${idExpression} and x.deleted_at is null${view.visible(table, 'x')})`;
 }
 
-/** `[{ id, <label> }]` of the live entities linked to `t` through a link table, ordered by label. */
-export function refs(link: string, owner: string, target: string, table: string, label = 'name'): string {
+/** `[{ id, <label> }]` of the live entities linked to `t` through a link table (those the reader may see), ordered by label. */
+export function refs(view: View, link: string, owner: string, target: string, table: string, label = 'name'): string {
   return `coalesce((select json_agg(json_build_object('id', x.id::text, '${label}', x.${label}) order by x.${label}, x.id)
-    from ${link} l join ${table} x on x.id = l.${target} and x.deleted_at is null where l.${owner} = t.id), '[]'::json)`;
+    from ${link} l join ${table} x on x.id = l.${target} and x.deleted_at is null${view.visible(table, 'x')} where l.${owner} = t.id), '[]'::json)`;
 }
 
-/** An entity_counts column of `t` (0 before post-processing has run). */
-export function counted(entityType: string, column: 'scene_count' | 'image_count'): string {
-  return `coalesce((select c.${column} from entity_counts c where c.entity_type = '${entityType}' and c.entity_id = t.id), 0)`;
+/** An entity_counts column of `t` (0 before post-processing has run), as the reader counts it. */
+export function counted(view: View, entityType: CountedType, column: 'scene_count' | 'image_count'): string {
+  return view.count(
+    entityType,
+    column,
+    `coalesce((select c.${column} from entity_counts c where c.entity_type = '${entityType}' and c.entity_id = t.id), 0)`,
+  );
 }
 
 /** Criteria every type has. */

@@ -1,6 +1,8 @@
 import type { Sql } from '../../db/client.js';
 import type { FindBody, FindFilter } from '../schemas/library.js';
 import type { LibraryEntity } from './definition.js';
+import { userViewOf } from './entities/index.js';
+import { fromAs, type Viewer, visibleAs } from './view.js';
 import { whereClause } from './where.js';
 
 const DEFAULT_PER_PAGE = 25;
@@ -43,23 +45,33 @@ function orderBy(sql: Sql, entity: LibraryEntity, filter: FindFilter) {
   return sql`${sql.unsafe(expression)} ${way}, t.id ${tie}`;
 }
 
-/** The SQL pieces of one find, as functions: a fragment is built afresh for each query using it. */
-function clauses(sql: Sql, entity: LibraryEntity, body: FindBody) {
+/**
+ * The SQL pieces of one find, as functions: a fragment is built afresh for each query using it.
+ * A viewer (a user with a view of their own, view.ts) reads the type's user view: their excluded
+ * rows left out, counts corrected; without one, the SQL is the plain library's.
+ */
+function clauses(sql: Sql, entity: LibraryEntity, body: FindBody, viewer: Viewer | null) {
   const filter = body.filter ?? {};
   const criteria = body[entity.filterKey] as Record<string, unknown> | null | undefined;
+  const shown = viewer ? userViewOf(entity) : entity;
   return {
-    select: () => sql.unsafe(entity.select),
-    from: () => sql.unsafe(entity.from),
-    where: () => whereClause(sql, entity, criteria, filter.q),
-    order: () => orderBy(sql, entity, filter),
+    select: () => sql.unsafe(shown.select),
+    from: () => fromAs(sql, shown.from, viewer),
+    where: () => sql`${whereClause(sql, shown, criteria, filter.q)}${visibleAs(sql, entity.type, viewer)}`,
+    order: () => orderBy(sql, shown, filter),
   };
 }
 
 /** find<Types> with `per_page` 0 or positive: the count of all matches and one page (no rows for 0). */
-export async function findEntities(sql: Sql, entity: LibraryEntity, body: FindBody): Promise<FindResult> {
+export async function findEntities(
+  sql: Sql,
+  entity: LibraryEntity,
+  body: FindBody,
+  viewer: Viewer | null = null,
+): Promise<FindResult> {
   const paging = pagingOf(body.filter ?? {});
   if (paging === 'all') throw new Error('a negative per_page is answered by findAll');
-  const { select, from, where, order } = clauses(sql, entity, body);
+  const { select, from, where, order } = clauses(sql, entity, body, viewer);
   const [total] = await sql`select count(*)::int as count from ${from()} where ${where()}`;
   const count = (total?.count as number | undefined) ?? 0;
   if (paging === 'count' || count <= paging.offset) return { count, items: [] };
@@ -71,8 +83,13 @@ export async function findEntities(sql: Sql, entity: LibraryEntity, body: FindBo
 }
 
 /** find<Types> with a negative `per_page`: every match, unpaged (see AllRows). */
-export async function findAll(sql: Sql, entity: LibraryEntity, body: FindBody): Promise<AllRows> {
-  const { select, from, where, order } = clauses(sql, entity, body);
+export async function findAll(
+  sql: Sql,
+  entity: LibraryEntity,
+  body: FindBody,
+  viewer: Viewer | null = null,
+): Promise<AllRows> {
+  const { select, from, where, order } = clauses(sql, entity, body, viewer);
   const [matches] = await sql`
     select coalesce(array_agg(t.id order by ${order()}), '{}') as ids from ${from()} where ${where()}`;
   const ids = (matches?.ids as number[] | undefined) ?? [];
@@ -95,9 +112,16 @@ export async function findAll(sql: Sql, entity: LibraryEntity, body: FindBody): 
   };
 }
 
-/** find<Type>(id): one live entity, or null. */
-export async function findEntity(sql: Sql, entity: LibraryEntity, id: number): Promise<Record<string, unknown> | null> {
+/** find<Type>(id): one live entity (that the viewer may see), or null. */
+export async function findEntity(
+  sql: Sql,
+  entity: LibraryEntity,
+  id: number,
+  viewer: Viewer | null = null,
+): Promise<Record<string, unknown> | null> {
+  const { select, from } = clauses(sql, entity, {}, viewer);
   const [row] = await sql`
-    select ${sql.unsafe(entity.select)} as o from ${sql.unsafe(entity.from)} where t.id = ${id} and t.deleted_at is null`;
+    select ${select()} as o from ${from()}
+    where t.id = ${id} and t.deleted_at is null${visibleAs(sql, entity.type, viewer)}`;
   return (row?.o as Record<string, unknown> | undefined) ?? null;
 }

@@ -42,18 +42,28 @@ function targetIds(sql: Sql, values: number[], hierarchy: Hierarchy | undefined,
     ) select id from d`;
 }
 
-/** `t` links to one of the targets through any of the sources. */
+/**
+ * `t` links to one of the targets through any of the sources. The link tables are read from their
+ * side (their target index) as ONE set of owners: an EXISTS probe per row of `t`, or an OR of
+ * two IN subqueries, scanned all 500k images (200-300 ms) where this reads the few owners linked.
+ */
 function matchesAny(sql: Sql, sources: readonly LinkSource[], targets: () => Fragment): Fragment {
-  return or(
-    sql,
-    sources.map((source) =>
-      'column' in source
-        ? // Never NULL (a NULL column under NOT would drop the row from EXCLUDES): true or false.
-          sql`(${sql.unsafe(source.column)} is not null and ${sql.unsafe(source.column)} in (${targets()}))`
-        : sql`exists (select 1 from ${sql(source.table)} x
-            where x.${sql(source.owner)} = t.id and x.${sql(source.target)} in (${targets()}))`,
-    ),
+  const tables = sources.filter((source): source is Extract<LinkSource, { table: string }> => 'table' in source);
+  const owners = tables.map(
+    (source) =>
+      sql`select x.${sql(source.owner)} from ${sql(source.table)} x where x.${sql(source.target)} in (${targets()})`,
   );
+  const parts = sources.flatMap((source) =>
+    'column' in source
+      ? // Never NULL (a NULL column under NOT would drop the row from EXCLUDES): true or false.
+        [sql`(${sql.unsafe(source.column)} is not null and ${sql.unsafe(source.column)} in (${targets()}))`]
+      : [],
+  );
+  if (owners.length > 0) {
+    const union = owners.slice(1).reduce((all, next) => sql`${all} union all ${next}`, owners[0] as Fragment);
+    parts.unshift(sql`t.id in (${union})`);
+  }
+  return or(sql, parts);
 }
 
 /** `t` links to anything through any of the sources. */

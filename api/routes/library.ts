@@ -7,6 +7,8 @@ import { streamAll } from '../library/stream.js';
 import { ApiError } from '../middleware/errors.js';
 import { errorResponses, idString } from '../schemas/common.js';
 import { type FindBody, findBodySchema, findOneResultSchema, findResultSchema } from '../schemas/library.js';
+import { ActingUserHeaders } from '../schemas/users.js';
+import { actingUser, viewerOf } from '../services/users.js';
 
 const security = [{ bearerAuth: [] }];
 const IdParams = z.object({ id: idString.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -18,7 +20,10 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
     tags: ['library'],
     summary: `${entity.queryField}: filter, sort and page ${entity.path} like Stash's GraphQL`,
     security,
-    request: { body: { required: false, content: { 'application/json': { schema: findBodySchema(entity) } } } },
+    request: {
+      headers: ActingUserHeaders,
+      body: { required: false, content: { 'application/json': { schema: findBodySchema(entity) } } },
+    },
     responses: {
       200: {
         description:
@@ -27,7 +32,7 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
           'by a server-side failure ends with an aborted connection, never with valid JSON.',
         content: { 'application/json': { schema: findResultSchema(entity) } },
       },
-      ...errorResponses(400, 401),
+      ...errorResponses(400, 401, 404),
     },
   });
   const getRoute = createRoute({
@@ -36,7 +41,7 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
     tags: ['library'],
     summary: `${entity.singleField}: one live ${entity.type} by id`,
     security,
-    request: { params: IdParams },
+    request: { params: IdParams, headers: ActingUserHeaders },
     responses: {
       200: {
         description: `{ ${entity.singleField}: { … } }`,
@@ -48,14 +53,15 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
 
   app.openapi(findRoute, async (c) => {
     const body = c.req.valid('json') as FindBody;
+    const viewer = viewerOf(await actingUser(ctx.sql, c.req.valid('header')['x-mirror-user']));
     const answer = (count: number, list: Record<string, unknown>[]) =>
       c.json({ [entity.queryField]: { count, [entity.listField]: list } }, 200);
     if (pagingOf(body.filter ?? {}) !== 'all') {
-      const { count, items } = await findEntities(ctx.sql, entity, body);
+      const { count, items } = await findEntities(ctx.sql, entity, body, viewer);
       return answer(count, items);
     }
     // Errors up to here (a bad criterion, reading the ids) get error answers; later ones abort the stream.
-    const all = await findAll(ctx.sql, entity, body);
+    const all = await findAll(ctx.sql, entity, body, viewer);
     const requestId = c.get('requestId');
     const stream = streamAll(entity, all, (error) =>
       ctx.logger.error({ requestId, err: error }, 'library stream failed; response aborted'),
@@ -66,7 +72,8 @@ function register(app: OpenAPIHono<AppEnv>, ctx: ApiContext, entity: LibraryEnti
   });
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const item = await findEntity(ctx.sql, entity, id);
+    const viewer = viewerOf(await actingUser(ctx.sql, c.req.valid('header')['x-mirror-user']));
+    const item = await findEntity(ctx.sql, entity, id, viewer);
     if (!item) throw new ApiError(404, `${entity.type} ${id} not found`);
     return c.json({ [entity.singleField]: item }, 200);
   });

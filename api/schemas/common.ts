@@ -23,6 +23,7 @@ export function errorResponses<const S extends number>(...statuses: S[]) {
   const descriptions: Record<number, string> = {
     400: 'invalid input (names the field)',
     401: 'missing or wrong bearer token (when API_TOKEN is set)',
+    403: 'X-Mirror-User names a user who may not do this',
     404: 'not found',
     409: 'conflict',
     503: 'Temporal or PostgreSQL unreachable',

@@ -20,7 +20,7 @@ export const VALUE_MODIFIERS = [
 export type ValueModifier = (typeof VALUE_MODIFIERS)[number];
 
 /** Stash ids are strings in GraphQL (ID); numbers are accepted too. */
-const idValue = z
+export const idValue = z
   .union([
     z.string().regex(/^\d{1,15}$/, 'must be an id such as "42"'),
     z.number().int('must be a whole number').min(0).max(MAX_ID),

@@ -1,4 +1,5 @@
 import type { EntityType } from '../../stash/entity-types.js';
+import { DATA_CHANGES } from '../vocabulary.js';
 
 /**
  * The post-processing plan: which steps exist, in which order, and which changes trigger them.
@@ -6,12 +7,21 @@ import type { EntityType } from '../../stash/entity-types.js';
  * import it to decide which step activities to schedule; steps.ts attaches the SQL to each name.
  */
 
-/** In execution order: counts read the derived tables the two inheritance steps write. */
-export const POST_PROCESS_STEP_NAMES = ['image-inheritance', 'scene-tag-inheritance', 'entity-counts'] as const;
+/**
+ * In execution order: counts read the derived tables the two inheritance steps write; the user
+ * steps read all of them (docs/user-views.md).
+ */
+export const POST_PROCESS_STEP_NAMES = [
+  'image-inheritance',
+  'scene-tag-inheritance',
+  'entity-counts',
+  'user-exclusions',
+  'user-stats',
+] as const;
 export type PostProcessStepName = (typeof POST_PROCESS_STEP_NAMES)[number];
 
 /** sync_log change types that mean an entity's mirrored data (row, own links or liveness) changed. */
-export const RUN_CHANGE_TYPES = ['created', 'updated', 'deleted', 'revived'] as const;
+export const RUN_CHANGE_TYPES = DATA_CHANGES;
 
 /**
  * `all` recomputes every derived row (full sync). `run` recomputes only what the entities changed
@@ -23,7 +33,10 @@ export type PostProcessScope = { kind: 'all' } | { kind: 'run'; runId: string };
 export interface StepResult {
   step: PostProcessStepName;
   scope: PostProcessScope['kind'];
-  /** Subjects recomputed: images (image-inheritance), scenes (scene-tag-inheritance), counted entities (entity-counts). */
+  /**
+   * Subjects recomputed: images (image-inheritance), scenes (scene-tag-inheritance), counted
+   * entities (entity-counts), users (user-exclusions, user-stats).
+   */
   affected: number;
   ms: number;
 }
@@ -32,12 +45,16 @@ export interface StepResult {
  * Which changed entity types make a step's output stale. These are exactly the tables each step
  * reads (and the owners of the link tables it reads): image inheritance reads images, galleries and
  * their own links only; scene tag inheritance reads scenes, performers, studios, groups, tags and
- * their own links. Counts read everything (including both derived outputs), so they always run.
+ * their own links. Counts read everything (including both derived outputs), so they always run;
+ * so do user exclusions, which read everything and the counts (an "empty" entity follows its
+ * count). User stats read scenes and what a scene's performers, studio, tags and groups are.
  */
 const TRIGGERS: Record<PostProcessStepName, readonly EntityType[] | 'always'> = {
   'image-inheritance': ['image', 'gallery'],
   'scene-tag-inheritance': ['scene', 'performer', 'studio', 'group', 'tag'],
   'entity-counts': 'always',
+  'user-exclusions': 'always',
+  'user-stats': ['scene', 'performer', 'studio', 'group', 'tag'],
 };
 
 export function stepRunsWhen(name: PostProcessStepName, changed: ReadonlySet<EntityType>): boolean {

@@ -85,6 +85,8 @@ export const sceneSpec: EntitySpec = {
     { name: 'frame_rate', type: 'double' },
     { name: 'bit_rate', type: 'bigint' },
     { name: 'path', type: 'text' },
+    // Every file's path (path is the first's): where a merged-away scene's files went (user stats).
+    { name: 'file_paths', type: 'text[]' },
   ],
   links: [
     ownLink('scene', 'performer'),
@@ -121,6 +123,7 @@ export const sceneSpec: EntitySpec = {
         frame_rate: file?.frame_rate ?? null,
         bit_rate: file?.bit_rate ?? null,
         path: file?.path ?? null,
+        file_paths: raw.files.map((each) => each.path),
         ...stampColumns(raw),
       },
       links: {

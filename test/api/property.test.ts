@@ -28,6 +28,18 @@ const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
     { method: 'POST', path: `/api/library/${type}` },
     { method: 'GET', path: `/api/library/${type}/:p` },
   ]),
+  { method: 'POST', path: '/api/users' },
+  { method: 'GET', path: '/api/users' },
+  { method: 'GET', path: '/api/users/:p' },
+  { method: 'PATCH', path: '/api/users/:p' },
+  { method: 'DELETE', path: '/api/users/:p' },
+  { method: 'GET', path: '/api/users/:p/restrictions' },
+  { method: 'PUT', path: '/api/users/:p/restrictions' },
+  { method: 'GET', path: '/api/users/:p/hidden' },
+  { method: 'POST', path: '/api/users/:p/hidden' },
+  { method: 'DELETE', path: '/api/users/:p/hidden/:p/:p' },
+  { method: 'POST', path: '/api/users/:p/activity' },
+  { method: 'GET', path: '/api/users/:p/stats' },
   { method: 'GET', path: '/healthz' },
   { method: 'GET', path: '/readyz' },
   { method: 'GET', path: '/openapi.json' },
@@ -172,18 +184,65 @@ function deep(levels: number): unknown {
   return value;
 }
 
+// Bodies of the user routes: users, restrictions, hidden entities, watch events.
+const userId = fc.oneof(fc.integer({ min: 0, max: 40 }).map(String), fc.integer({ min: 0, max: 40 }), hostileValue);
+const restrictionBody = fc.oneof(
+  fc.record(
+    { mode: fc.oneof(fc.constantFrom('EXCLUDE', 'INCLUDE'), hostileString), ids: fc.oneof(idList, hostileValue) },
+    { requiredKeys: [] },
+  ),
+  hostileValue,
+);
+const userBody = fc.oneof(
+  fc.record(
+    {
+      name: fc.oneof(fc.constantFrom('prop user', 'prop other'), hostileString),
+      role: fc.oneof(fc.constantFrom('admin', 'user'), hostileString),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.dictionary(fc.constantFrom('tags', 'studios', 'groups', 'galleries', 'performers'), restrictionBody, {
+    maxKeys: 3,
+  }),
+  fc.record(
+    { entityType: fc.oneof(fc.constantFrom('scene', 'tag', 'performer', 'studio'), hostileString), id: userId },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    {
+      sceneId: userId,
+      event: fc.oneof(fc.constantFrom('play', 'o'), hostileString),
+      at: fc.oneof(fc.constantFrom('2025-01-01T00:00:00Z', '2025-01-01T00:00:00.123456+14:00'), hostileString),
+      durationSeconds: fc.oneof(fc.integer({ min: 0, max: 10_000 }), hostileNumber, hostileValue),
+    },
+    { requiredKeys: [] },
+  ),
+);
+
 const body = fc.oneof(
   { weight: 4, arbitrary: libraryBody },
   { weight: 2, arbitrary: syncBody },
+  { weight: 2, arbitrary: userBody },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
   { weight: 1, arbitrary: fc.constantFrom(deep(40), [deep(40)], { filter: { q: 'x'.repeat(100_000) } }) },
 );
 
+/** X-Mirror-User values fetch can send (header values are printable ASCII). */
+const actingUser = fc.oneof(
+  fc.constantFrom('1', '2', '3', '999999'),
+  hostileString.filter((text) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(text)),
+);
+
 const request = fc.record({
   route: fc.constantFrom(...ROUTES),
-  segments: fc.array(hostileString, { minLength: 2, maxLength: 2 }),
+  // Existing users and entity types now and then, so the user routes get past their 404s.
+  segments: fc.array(fc.oneof({ weight: 3, arbitrary: hostileString }, fc.constantFrom('1', '2', 'scene', 'tag')), {
+    minLength: 2,
+    maxLength: 2,
+  }),
+  user: fc.option(actingUser, { nil: undefined }),
   query: fc.dictionary(
-    fc.oneof(fc.constantFrom('page', 'per_page', 'status', 'type', 'limit'), hostileString),
+    fc.oneof(fc.constantFrom('page', 'per_page', 'status', 'type', 'limit', 'sort'), hostileString),
     fc.oneof(hostileString, fc.integer().map(String)),
     { maxKeys: 3 },
   ),
@@ -271,12 +330,15 @@ const validLibraryRequest: fc.Arbitrary<Request> = fc.constantFrom(...LIBRARY_EN
         Object.fromEntries(Object.entries(entity.criteria).map(([name, def]) => [name, validCriterion(def)])),
         { requiredKeys: [] },
       ),
+      // User 2 reads through a view of their own (library/view.ts): its SQL must take every value too.
+      user: fc.constantFrom(undefined, '2'),
     })
-    .map(({ filter, criteria }) => ({
+    .map(({ filter, criteria, user }) => ({
       route: { method: 'POST', path: `/api/library/${entity.path}` },
       segments: ['', ''],
       query: {},
       body: { filter, [entity.filterKey]: criteria } as never,
+      user,
       encoding: 'json',
       token: TOKEN,
       aimed: false,
@@ -298,6 +360,7 @@ describe('hostile input at every route', () => {
     const query = new URLSearchParams(input.query).toString();
     const headers: Record<string, string> = {};
     if (input.token) headers.authorization = `Bearer ${input.token}`;
+    if (input.user !== undefined) headers['x-mirror-user'] = input.user;
     let payload: string | undefined;
     if (input.body !== undefined && input.route.method !== 'GET') {
       payload = JSON.stringify(aim(input));
@@ -368,6 +431,13 @@ describe('hostile input at every route', () => {
     // cannot touch the mirror, whatever it was.
     await stack.stopWorker();
     api = await startApi(stack, { apiToken: TOKEN });
+    // Users 1 (an admin) and 2 (a user), so requests acting as them or naming them get past 404.
+    for (const [name, role] of [
+      ['prop admin', 'admin'],
+      ['prop viewer', 'user'],
+    ]) {
+      await api.request('POST', '/api/users', { body: { name, role } });
+    }
     before = await mirrorFingerprint(stack.db.sql);
   });
   afterAll(async () => {
@@ -453,6 +523,7 @@ describe('hostile input at every route', () => {
             segments: ['', ''],
             query: {},
             body: payload as never,
+            user: undefined,
             encoding: 'json',
             token: TOKEN,
             aimed: false,

@@ -102,6 +102,9 @@ export const DERIVED_TABLES = [
   'image_effective_tags',
   'scene_inherited_tags',
   'entity_counts',
+  'user_excluded_entities',
+  'user_entity_counts',
+  'user_stats',
 ];
 
 /**
@@ -124,6 +127,9 @@ export interface DerivedSnapshot {
   image_effective_tags: unknown[];
   scene_inherited_tags: unknown[];
   entity_counts: unknown[];
+  user_excluded_entities: unknown[];
+  user_entity_counts: unknown[];
+  user_stats: unknown[];
 }
 
 export async function snapshotDerived(sql: Sql): Promise<DerivedSnapshot> {
@@ -141,5 +147,8 @@ export async function snapshotDerived(sql: Sql): Promise<DerivedSnapshot> {
     entity_counts: plain(
       await sql`select entity_type, entity_id, image_count, scene_count from entity_counts order by 1, 2`,
     ),
+    user_excluded_entities: plain(await sql`select * from user_excluded_entities order by 1, 2, 3`),
+    user_entity_counts: plain(await sql`select * from user_entity_counts order by 1, 2, 3`),
+    user_stats: plain(await sql`select * from user_stats order by 1, 2, 3`),
   };
 }

@@ -37,19 +37,21 @@ async function effectivePerformers(): Promise<Array<{ image_id: number; performe
 }
 
 describe('stepNamesFor', () => {
-  it('runs image inheritance for images or galleries, scene tags for scenes/performers/studios/groups/tags, counts always', () => {
-    expect(stepNamesFor([])).toEqual(['entity-counts']);
-    expect(stepNamesFor(['image'])).toEqual(['image-inheritance', 'entity-counts']);
-    expect(stepNamesFor(['gallery'])).toEqual(['image-inheritance', 'entity-counts']);
+  it('runs image inheritance for images or galleries, scene tags and user stats for scenes/performers/studios/groups/tags, counts and user exclusions always', () => {
+    expect(stepNamesFor([])).toEqual(['entity-counts', 'user-exclusions']);
+    expect(stepNamesFor(['image'])).toEqual(['image-inheritance', 'entity-counts', 'user-exclusions']);
+    expect(stepNamesFor(['gallery'])).toEqual(['image-inheritance', 'entity-counts', 'user-exclusions']);
     for (const type of ['scene', 'performer', 'studio', 'group', 'tag'] as const) {
-      expect(stepNamesFor([type])).toEqual(['scene-tag-inheritance', 'entity-counts']);
+      expect(stepNamesFor([type])).toEqual(['scene-tag-inheritance', 'entity-counts', 'user-exclusions', 'user-stats']);
     }
-    expect(stepNamesFor(['gallery', 'tag'])).toEqual(['image-inheritance', 'scene-tag-inheritance', 'entity-counts']);
-    expect(stepNamesFor(new Set(ENTITY_TYPES))).toEqual([
+    expect(stepNamesFor(['gallery', 'tag'])).toEqual([
       'image-inheritance',
       'scene-tag-inheritance',
       'entity-counts',
+      'user-exclusions',
+      'user-stats',
     ]);
+    expect(stepNamesFor(new Set(ENTITY_TYPES))).toEqual([...POST_PROCESS_STEP_NAMES]);
   });
 
   it('rejects an unknown step and an empty run id', async () => {

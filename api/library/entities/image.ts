@@ -7,15 +7,17 @@ import {
   STUDIO_HIERARCHY,
   TAG_HIERARCHY,
 } from '../definition.js';
+import type { View } from '../view.js';
 
 /** Effective performers/tags: own plus inherited from the image's galleries (image_effective_*). */
-function effective(table: string, column: string, target: string): string {
+function effective(view: View, table: string, column: string, target: string): string {
   return `coalesce((select json_agg(json_build_object('id', x.id::text, 'name', x.name, 'inherited', l.inherited)
-    order by x.name, x.id) from ${table} l join ${target} x on x.id = l.${column} and x.deleted_at is null
+    order by x.name, x.id) from ${table} l join ${target} x on x.id = l.${column} and x.deleted_at is null${view.visible(target, 'x')}
     where l.image_id = t.id), '[]'::json)`;
 }
 
-export const imageEntity: LibraryEntity = {
+/** Images as `view`'s reader sees them (library/view.ts). */
+export const imageEntityFor = (view: View): LibraryEntity => ({
   type: 'image',
   path: 'images',
   queryField: 'findImages',
@@ -72,16 +74,16 @@ export const imageEntity: LibraryEntity = {
     'urls', t.urls, 'date', t.date, 'rating100', t.rating100, 'organized', t.organized, 'o_counter', t.o_counter,
     'visual_files', case when t.path is null then '[]'::json else json_build_array(json_build_object(
       'path', t.path, 'size', t.filesize, 'width', t.width, 'height', t.height, 'format', t.format)) end,
-    'studio', ${ref('studios', 't.studio_id')},
-    'performers', ${refs('image_performers', 'image_id', 'performer_id', 'performers')},
-    'tags', ${refs('image_tags', 'image_id', 'tag_id', 'tags')},
-    'galleries', ${refs('image_galleries', 'image_id', 'gallery_id', 'galleries', 'title')},
+    'studio', ${ref(view, 'studios', 't.studio_id')},
+    'performers', ${refs(view, 'image_performers', 'image_id', 'performer_id', 'performers')},
+    'tags', ${refs(view, 'image_tags', 'image_id', 'tag_id', 'tags')},
+    'galleries', ${refs(view, 'image_galleries', 'image_id', 'gallery_id', 'galleries', 'title')},
     'effective', json_build_object(
-      'studio', ${ref('studios', 'coalesce(t.studio_id, e.studio_id)')},
+      'studio', ${ref(view, 'studios', 'coalesce(t.studio_id, e.studio_id)')},
       'date', coalesce(t.date, e.date),
       'photographer', coalesce(nullif(t.photographer, ''), nullif(e.photographer, '')),
       'details', coalesce(nullif(t.details, ''), nullif(e.details, '')),
-      'performers', ${effective('image_effective_performers', 'performer_id', 'performers')},
-      'tags', ${effective('image_effective_tags', 'tag_id', 'tags')}),
+      'performers', ${effective(view, 'image_effective_performers', 'performer_id', 'performers')},
+      'tags', ${effective(view, 'image_effective_tags', 'tag_id', 'tags')}),
     'created_at', t.stash_created_at, 'updated_at', t.stash_updated_at_raw)`,
-};
+});

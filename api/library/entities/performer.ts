@@ -1,6 +1,8 @@
 import { COMMON_CRITERIA, COMMON_SORTS, counted, type LibraryEntity, refs, TAG_HIERARCHY } from '../definition.js';
+import type { View } from '../view.js';
 
-export const performerEntity: LibraryEntity = {
+/** Performers as `view`'s reader sees them (library/view.ts). */
+export const performerEntityFor = (view: View): LibraryEntity => ({
   type: 'performer',
   path: 'performers',
   queryField: 'findPerformers',
@@ -16,15 +18,15 @@ export const performerEntity: LibraryEntity = {
     rating100: 't.rating100',
     birthdate: 't.birthdate',
     height: 't.height_cm',
-    scenes_count: counted('performer', 'scene_count'),
-    images_count: counted('performer', 'image_count'),
+    scenes_count: counted(view, 'performer', 'scene_count'),
+    images_count: counted(view, 'performer', 'image_count'),
   },
   defaultSort: 'name',
   criteria: {
     ...COMMON_CRITERIA,
     rating100: { kind: 'int', expression: 't.rating100' },
-    scene_count: { kind: 'int', expression: counted('performer', 'scene_count') },
-    image_count: { kind: 'int', expression: counted('performer', 'image_count') },
+    scene_count: { kind: 'int', expression: counted(view, 'performer', 'scene_count') },
+    image_count: { kind: 'int', expression: counted(view, 'performer', 'image_count') },
     birthdate: { kind: 'date', expression: 't.birthdate' },
     filter_favorites: { kind: 'boolean', expression: 't.favorite' },
     tags: {
@@ -38,7 +40,7 @@ export const performerEntity: LibraryEntity = {
     'birthdate', t.birthdate, 'death_date', t.death_date, 'country', t.country, 'ethnicity', t.ethnicity,
     'height_cm', t.height_cm, 'alias_list', t.alias_list, 'favorite', t.favorite, 'rating100', t.rating100,
     'details', t.details, 'urls', t.urls, 'ignore_auto_tag', t.ignore_auto_tag,
-    'tags', ${refs('performer_tags', 'performer_id', 'tag_id', 'tags')},
-    'scene_count', ${counted('performer', 'scene_count')}, 'image_count', ${counted('performer', 'image_count')},
+    'tags', ${refs(view, 'performer_tags', 'performer_id', 'tag_id', 'tags')},
+    'scene_count', ${counted(view, 'performer', 'scene_count')}, 'image_count', ${counted(view, 'performer', 'image_count')},
     'created_at', t.stash_created_at, 'updated_at', t.stash_updated_at_raw)`,
-};
+});

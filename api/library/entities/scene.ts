@@ -8,21 +8,27 @@ import {
   STUDIO_HIERARCHY,
   TAG_HIERARCHY,
 } from '../definition.js';
+import type { View } from '../view.js';
 
 const file = `case when t.path is null then '[]'::json else json_build_array(json_build_object(
   'path', t.path, 'size', t.filesize, 'duration', t.duration, 'width', t.width, 'height', t.height,
   'video_codec', t.video_codec, 'audio_codec', t.audio_codec, 'frame_rate', t.frame_rate, 'bit_rate', t.bit_rate)) end`;
 
-const groups = `coalesce((select json_agg(json_build_object('group', json_build_object('id', g.id::text, 'name', g.name),
+const groups = (
+  view: View,
+) => `coalesce((select json_agg(json_build_object('group', json_build_object('id', g.id::text, 'name', g.name),
   'scene_index', l.scene_index) order by g.name, g.id)
-  from scene_groups l join groups g on g.id = l.group_id and g.deleted_at is null where l.scene_id = t.id), '[]'::json)`;
+  from scene_groups l join groups g on g.id = l.group_id and g.deleted_at is null${view.visible('groups', 'g')} where l.scene_id = t.id), '[]'::json)`;
 
 /** Tags the scene inherits from its performers, studio and groups (not Stash's field; the mirror's derived data). */
-const inheritedTags = `coalesce((select json_agg(json_build_object('id', x.id::text, 'name', x.name, 'sources', s.sources)
+const inheritedTags = (
+  view: View,
+) => `coalesce((select json_agg(json_build_object('id', x.id::text, 'name', x.name, 'sources', s.sources)
   order by x.name, x.id) from (select tag_id, array_agg(source order by source) as sources from scene_inherited_tags
-  where scene_id = t.id group by tag_id) s join tags x on x.id = s.tag_id and x.deleted_at is null), '[]'::json)`;
+  where scene_id = t.id group by tag_id) s join tags x on x.id = s.tag_id and x.deleted_at is null${view.visible('tags', 'x')}), '[]'::json)`;
 
-export const sceneEntity: LibraryEntity = {
+/** Scenes as `view`'s reader sees them (library/view.ts). */
+export const sceneEntityFor = (view: View): LibraryEntity => ({
   type: 'scene',
   path: 'scenes',
   queryField: 'findScenes',
@@ -77,11 +83,11 @@ export const sceneEntity: LibraryEntity = {
     'urls', t.urls, 'date', t.date, 'rating100', t.rating100, 'organized', t.organized, 'o_counter', t.o_counter,
     'play_count', t.play_count, 'play_duration', t.play_duration, 'resume_time', t.resume_time,
     'last_played_at', t.last_played_at, 'interactive', t.interactive, 'files', ${file},
-    'studio', ${ref('studios', 't.studio_id')},
-    'performers', ${refs('scene_performers', 'scene_id', 'performer_id', 'performers')},
-    'tags', ${refs('scene_tags', 'scene_id', 'tag_id', 'tags')},
-    'inherited_tags', ${inheritedTags},
-    'galleries', ${refs('scene_galleries', 'scene_id', 'gallery_id', 'galleries', 'title')},
-    'groups', ${groups},
+    'studio', ${ref(view, 'studios', 't.studio_id')},
+    'performers', ${refs(view, 'scene_performers', 'scene_id', 'performer_id', 'performers')},
+    'tags', ${refs(view, 'scene_tags', 'scene_id', 'tag_id', 'tags')},
+    'inherited_tags', ${inheritedTags(view)},
+    'galleries', ${refs(view, 'scene_galleries', 'scene_id', 'gallery_id', 'galleries', 'title')},
+    'groups', ${groups(view)},
     'created_at', t.stash_created_at, 'updated_at', t.stash_updated_at_raw)`,
-};
+});
