@@ -10,10 +10,7 @@ WORKDIR /app
 # Go here and only prints a notice: the image talks to a real Temporal server, never the dev server.
 COPY package.json package-lock.json ./
 COPY scripts/install-temporal.sh ./scripts/install-temporal.sh
-# `npm install` is the fallback for a lock file written where the registry had no other-platform
-# optional packages (npm ci then calls it "out of sync"); it resolves the same versions.
-RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) \
-    && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
@@ -23,4 +20,6 @@ ENV HOST=0.0.0.0 \
     PORT=3000
 EXPOSE 3000
 
-CMD ["node", "bin/stash-mirror.js", "worker"]
+# A bounded V8 heap: the worker streams pages and holds nothing library-sized, but V8 otherwise lets
+# its heap grow lazily towards a quarter of the machine's memory (docs/performance.md).
+CMD ["node", "--max-old-space-size=192", "bin/stash-mirror.js", "worker"]

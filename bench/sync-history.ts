@@ -11,13 +11,13 @@ const scale = process.argv[2] ?? 'medium';
 const rounds = Number(process.argv[3] ?? 5);
 const stack = await startBenchStack(scale, 500);
 await stack.run('full');
-const { counts } = (await stack.control({ action: 'counts' })) as { counts: { scenes: number; images: number } };
+const { counts } = await stack.control<{ counts: { scenes: number; images: number } }>({ action: 'counts' });
 
 const seconds: Record<'on' | 'off', number[]> = { on: [], off: [] };
 const logged: Record<'on' | 'off', number[]> = { on: [], off: [] };
 for (let round = 0; round < rounds * 2; round += 1) {
   const mode = round % 2 === 0 ? 'on' : 'off';
-  await stack.restartWorker({ logSkipped: mode === 'on' });
+  await stack.restartWorker({ SYNC_LOG_SKIPPED: mode });
   // 1% of scenes and images touched in Stash (bumped, same data): each is fetched and logged
   // `skipped` when skipped rows are logged, and logs nothing otherwise: the worst case for the cost.
   for (const [type, total] of [
@@ -25,7 +25,7 @@ for (let round = 0; round < rounds * 2; round += 1) {
     ['image', counts.images],
   ] as const) {
     const ids = Array.from({ length: Math.ceil(total / 100) }, (_, index) => 1 + ((index * 97 + round * 13) % total));
-    const answer = (await stack.control({ action: 'touch', type, ids })) as { touched?: number };
+    const answer = await stack.control<{ touched?: number }>({ action: 'touch', type, ids });
     if (answer.touched !== ids.length) throw new Error(`touch ${type}: ${JSON.stringify(answer)}`);
   }
   const run = await stack.run('smart');

@@ -1,4 +1,4 @@
-import type { EntitySpec, LinkSpec, MappedEntity } from '../stash/entities/spec.js';
+import type { ColumnSpec, ColumnValue, EntitySpec, LinkSpec, MappedEntity } from '../stash/entities/spec.js';
 import { STAMP_COLUMNS } from '../stash/entities/spec.js';
 import type { EntityType } from '../stash/entity-types.js';
 import { jsonb, type Sql, type TransactionSql } from './client.js';
@@ -53,6 +53,10 @@ export async function applyEntities(
   const unique = new Map<number, MappedEntity>();
   for (const entity of entities) unique.set(entity.id, entity); // the later copy of a row read twice wins
   const ids = [...unique.keys()].sort((a, b) => a - b);
+  // Lookups by id must use the primary key even in a table this very sync is filling, whose
+  // planner statistics still say "empty" (a sequential scan per page made a first full sync
+  // quadratic). Scoped to the caller's page transaction.
+  await tx`set local enable_seqscan = off`;
   // Row locks in id order: a single-entity sync running beside a page of a long sync serialises
   // per row instead of interleaving its read and write with the other's (and cannot deadlock).
   await tx.unsafe(`select id from ${ident(spec.table)} where id = any($1::bigint[]) order by id for update`, [ids]);
@@ -79,33 +83,59 @@ export async function applyEntities(
     [jsonb(tx, payload)],
   );
 
-  // A touched entity's links are as stored: only its row (the stamps) is written.
-  const touched = new Set(outcomes.filter((outcome) => outcome.change === 'touched').map((outcome) => outcome.id));
-  const relinked = changed.filter((entity) => !touched.has(entity.id));
-  const changedIds = relinked.map((entity) => entity.id);
+  // A touched entity's links are as stored: only its row (the stamps) is written. A created one
+  // has none to delete.
+  const changeOf = new Map(outcomes.map((outcome) => [outcome.id, outcome.change]));
+  const relinked = changed.filter((entity) => changeOf.get(entity.id) !== 'touched');
+  const replaced = relinked.filter((entity) => changeOf.get(entity.id) !== 'created').map((entity) => entity.id);
   for (const link of spec.links) {
-    const extra = (link.extraColumns ?? []).map((column) => column.name);
-    const linkColumns = [link.ownerColumn, link.targetColumn, ...extra];
-    const linkRows = relinked.flatMap((entity) =>
-      (entity.links[link.name] ?? []).map((row) => {
-        const out: Record<string, unknown> = { [link.ownerColumn]: entity.id, [link.targetColumn]: row.target };
-        for (const name of extra) out[name] = row[name] ?? null;
-        return out;
-      }),
-    );
-    await tx.unsafe(`delete from ${ident(link.table)} where ${ident(link.ownerColumn)} = any($1::bigint[])`, [
-      changedIds,
-    ]);
-    if (linkRows.length > 0) {
-      await tx.unsafe(
-        `insert into ${ident(link.table)} (${linkColumns.map(ident).join(', ')})
-         select ${linkColumns.map(ident).join(', ')} from jsonb_populate_recordset(null::${ident(link.table)}, $1::jsonb)
-         on conflict do nothing`,
-        [jsonb(tx, linkRows)],
-      );
+    if (replaced.length > 0) {
+      await tx.unsafe(`delete from ${ident(link.table)} where ${ident(link.ownerColumn)} = any($1::bigint[])`, [
+        replaced,
+      ]);
     }
+    await insertLinks(tx, link, relinked);
   }
   return outcomes;
+}
+
+/** Postgres array types of the link columns, for unnest(): cheaper to send than JSON rows. */
+const ARRAY_TYPE: Record<ColumnSpec['type'], string> = {
+  text: 'text[]',
+  bigint: 'bigint[]',
+  integer: 'int[]',
+  double: 'float8[]',
+  boolean: 'bool[]',
+  date: 'date[]',
+  timestamptz: 'timestamptz[]',
+  'text[]': 'text[]',
+};
+
+/** One link table's rows of these owners, in one statement: a column of values per array. */
+async function insertLinks(tx: TransactionSql, link: LinkSpec, owners: MappedEntity[]): Promise<void> {
+  const extras = link.extraColumns ?? [];
+  const ownerIds: number[] = [];
+  const targetIds: number[] = [];
+  const extraValues: ColumnValue[][] = extras.map(() => []);
+  for (const entity of owners) {
+    for (const row of entity.links[link.name] ?? []) {
+      ownerIds.push(entity.id);
+      targetIds.push(row.target);
+      for (const [index, column] of extras.entries()) extraValues[index]?.push(row[column.name] ?? null);
+    }
+  }
+  if (ownerIds.length === 0) return;
+  const columns = [link.ownerColumn, link.targetColumn, ...extras.map((column) => column.name)].map(ident);
+  const arrays = [
+    '$1::bigint[]',
+    '$2::bigint[]',
+    ...extras.map((column, index) => `$${index + 3}::${ARRAY_TYPE[column.type]}`),
+  ];
+  await tx.unsafe(
+    `insert into ${ident(link.table)} (${columns.join(', ')}) select * from unnest(${arrays.join(', ')})
+     on conflict do nothing`,
+    [ownerIds, targetIds, ...extraValues],
+  );
 }
 
 /** A soft-deleted entity and the own links it had (kept in its `deleted` sync_log row for history). */

@@ -45,8 +45,28 @@ export async function recordRunEnd(
     where id = ${runId}`;
 }
 
-export async function addRunCounts(tx: TransactionSql, runId: string, type: EntityType, delta: Partial<EntityCounts>) {
-  await tx`select sync_runs_add_counts(${runId}, ${type}, ${jsonb(tx, delta)})`;
+/**
+ * Adds a page's counts to the run's per-type counts and, with `pages`, its committed pages to the
+ * run's durable progress, in ONE update of the run's row (concurrent walks all update it: the
+ * caller makes it the last statement of its transaction, so the row is locked only until commit).
+ */
+export async function addRunCounts(
+  tx: TransactionSql,
+  runId: string,
+  type: EntityType,
+  delta: Partial<EntityCounts>,
+  pages = 0,
+) {
+  const key = `pages:${type}`;
+  await tx`
+    update sync_runs set
+      counts = jsonb_set(counts, array[${type}::text], coalesce(counts -> ${type}::text, '{}'::jsonb) || (
+        select coalesce(jsonb_object_agg(d.key, coalesce((counts -> ${type}::text ->> d.key)::bigint, 0) + d.value::bigint), '{}'::jsonb)
+        from jsonb_each_text(${jsonb(tx, delta)}) d)),
+      progress = case when ${pages}::int = 0 then progress else progress || jsonb_build_object(
+        'phase', 'syncing', 'entityType', ${type}::text, 'updatedAt', now(),
+        ${key}::text, coalesce((progress ->> ${key}::text)::int, 0) + ${pages}::int) end
+    where id = ${runId}`;
 }
 
 /** Merges a small object into sync_runs.progress (durable progress for when no worker polls). */
@@ -339,6 +359,18 @@ export async function runMetrics(db: Db) {
     })),
     running: current.map((row) => ({ type: row.sync_type as SyncType, seconds: Number(row.seconds) })),
   };
+}
+
+/**
+ * When the newest completed run of a sync type started, or null. A completed smart sync checked
+ * every type as of its start, also the types where it found nothing new (which keep their
+ * sync_state marks): the worker's last-successful-sync gauge counts it for every type.
+ */
+export async function lastCompletedRunStart(db: Db, syncType: SyncType): Promise<Date | null> {
+  const [row] = await db`
+    select started_at from sync_runs where sync_type = ${syncType} and status = 'completed'
+    order by started_at desc limit 1`;
+  return (row?.started_at as Date | undefined) ?? null;
 }
 
 /** How many sync_log rows there are, in all or of one run (benchmarks: what a run wrote). */

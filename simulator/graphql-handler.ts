@@ -13,10 +13,11 @@ import {
   parse,
   validate,
 } from 'graphql';
+import { compiledOperation, runCompiled } from './compiled.js';
 import type { Corruptions } from './corruptions.js';
 import type { Lister } from './query.js';
 import type { RequestContext } from './resolvers.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 import type { StatsRecorder } from './stats.js';
 import type { Store } from './store.js';
 
@@ -28,7 +29,14 @@ export interface GraphqlDeps {
   corruptions: Corruptions;
   /** Advances once per executed request; each request's tie order comes from it. */
   requestRng: Rng;
+  /**
+   * 'compiled' (default): queries run as graphql-jit code where that answers exactly as graphql-js
+   * (simulator/compiled.ts); 'graphql-js': always graphql-js's execute (the oracle in tests).
+   */
+  executor?: Executor;
 }
+
+export type Executor = 'compiled' | 'graphql-js';
 
 export interface JsonReply {
   status: number;
@@ -39,6 +47,8 @@ export interface PreparedRequest {
   document: DocumentNode;
   operation: OperationDefinitionNode;
   variables: Record<string, unknown>;
+  /** The variables as graphql-js coerced them (what the compiled query runs with). */
+  coerced: Record<string, unknown>;
   rootFields: string[];
 }
 
@@ -87,7 +97,7 @@ export function prepareRequest(deps: GraphqlDeps, rawBody: string): PreparedRequ
     }
     deps.stats.field(name, args, rawVariables);
   }
-  return { document, operation, variables: rawVariables, rootFields };
+  return { document, operation, variables: rawVariables, coerced: coerced.coerced, rootFields };
 }
 
 // Clients send the same few documents thousands of times; parsing and validating once is what
@@ -117,19 +127,30 @@ function checkDocument(schema: GraphQLSchema, query: string): { document: Docume
 
 export function executePrepared(deps: GraphqlDeps, prepared: PreparedRequest): JsonReply {
   const corrupting = deps.corruptions.active();
+  // One draw per request, whichever executor answers: the same seed replays the same tie order.
+  const seed = deps.requestRng.uint32();
+  const compiled =
+    corrupting || deps.executor === 'graphql-js'
+      ? null
+      : compiledOperation(deps.schema, prepared.document, prepared.operation);
+  if (compiled) {
+    const rows = new PendingRows();
+    const result = runCompiled(compiled, context(deps, seed, rows), prepared.coerced);
+    // Errors (a missing id, a bad sort...) are rare: graphql-js answers those again from the same
+    // seed, so their messages, paths and null propagation are exactly graphql-js's. Queries have
+    // no side effects but the rows counted, which only the run that answers records.
+    if (!result.errors) {
+      rows.commit(deps.stats);
+      return { status: 200, body: result };
+    }
+  }
   const document = corrupting ? deps.corruptions.instrument(deps.schema, prepared.document) : prepared.document;
-  const context: RequestContext = {
-    store: deps.store,
-    lister: deps.lister,
-    rng: deps.requestRng.fork(),
-    stats: deps.stats,
-  };
   const result = execute({
     schema: deps.schema,
     document,
     variableValues: prepared.variables,
     operationName: prepared.operation.name?.value ?? null,
-    contextValue: context,
+    contextValue: context(deps, seed, deps.stats),
   }) as ExecutionResult;
   // Resolvers are synchronous, so execute() never returns a promise here.
   if (!corrupting) return { status: 200, body: result };
@@ -137,6 +158,23 @@ export function executePrepared(deps: GraphqlDeps, prepared: PreparedRequest): J
   const json = JSON.parse(JSON.stringify(result)) as { data?: unknown };
   if (json.data) deps.corruptions.apply(json.data);
   return { status: 200, body: json };
+}
+
+function context(deps: GraphqlDeps, seed: number, stats: RequestContext['stats']): RequestContext {
+  return { store: deps.store, lister: deps.lister, rng: new Rng(seed), stats };
+}
+
+/** Rows counted by a run whose answer may still be discarded. */
+class PendingRows {
+  private readonly counted: [string, number][] = [];
+
+  rows(field: string, count: number): void {
+    this.counted.push([field, count]);
+  }
+
+  commit(stats: StatsRecorder): void {
+    for (const [field, count] of this.counted) stats.rows(field, count);
+  }
 }
 
 export function isReply(value: PreparedRequest | JsonReply): value is JsonReply {

@@ -2,6 +2,7 @@ export type { AfterRequestsOptions, SimulatorControl } from './control.js';
 export { describeLibrary, libraryCounts } from './describe.js';
 export type { EntityOf, EntityPatch, EntityType } from './entities.js';
 export type { FaultOptions } from './faults.js';
+export type { Executor } from './graphql-handler.js';
 export type * from './model.js';
 export { loadRealStashSchema, realStashSchemaDir, schemaSubsetProblems } from './real-schema.js';
 export { simulatorSchema } from './resolvers.js';

@@ -24,7 +24,7 @@ export interface RequestContext {
   lister: Lister;
   /** Seeded per request: decides this request's order among tied rows. */
   rng: Rng;
-  stats: StatsRecorder;
+  stats: Pick<StatsRecorder, 'rows'>;
 }
 
 export const STASH_VERSION = { version: 'v0.30.1', hash: 'simulated', build_time: '2025-01-01 00:00:00' };
@@ -46,6 +46,25 @@ export function simulatorSchema(): GraphQLSchema {
   const schema = buildSchema(sdl);
   attach(schema, 'Query', queryResolvers());
   attach(schema, 'Mutation', mutationResolvers());
+  attach(
+    schema,
+    'FindScenesResultType',
+    aggregateResolvers<SimScene>({
+      duration: (s) => s.files[0]?.duration ?? 0,
+      filesize: (s) => s.files[0]?.size ?? 0,
+    }),
+  );
+  attach(
+    schema,
+    'FindImagesResultType',
+    aggregateResolvers<SimImage>({
+      megapixels: (i) => {
+        const f = i.visual_files[0];
+        return f ? (f.width * f.height) / 1e6 : 0;
+      },
+      filesize: (i) => i.visual_files[0]?.size ?? 0,
+    }),
+  );
   attach(schema, 'Scene', sceneResolvers());
   attach(schema, 'Image', imageResolvers());
   attach(schema, 'Gallery', galleryResolvers());
@@ -56,10 +75,12 @@ export function simulatorSchema(): GraphQLSchema {
   attach(schema, 'Studio', studioResolvers());
   attach(schema, 'Tag', tagResolvers());
   attach(schema, 'Group', groupResolvers());
-  const fingerprint: Resolver<FileView> = (file, args) =>
-    file.fingerprints.find((f) => f.type === args.type)?.value ?? null;
-  attach(schema, 'VideoFile', { fingerprint });
-  attach(schema, 'ImageFile', { fingerprint });
+  const fileResolvers: Record<string, Resolver<FileView>> = {
+    fingerprint: (file, args) => fingerprintsOf(file).find((f) => f.type === args.type)?.value ?? null,
+    fingerprints: (file) => fingerprintsOf(file),
+  };
+  attach(schema, 'VideoFile', fileResolvers);
+  attach(schema, 'ImageFile', fileResolvers);
   for (const [typeName, fields] of Object.entries(OPTIONAL_TEXT)) attach(schema, typeName, unsetTextAsEmpty(fields));
   cached = schema;
   return schema;
@@ -108,21 +129,27 @@ function find(type: EntityType, field: string, listKey: string, filterArg: strin
       ctx.rng,
     );
     ctx.stats.rows(field, result.rows.length);
-    const out: Record<string, unknown> = { count: result.count, [listKey]: result.rows };
-    if (type === 'scene') {
-      out.duration = () => sum(result.matched() as Iterable<SimScene>, (s) => s.files[0]?.duration ?? 0);
-      out.filesize = () => sum(result.matched() as Iterable<SimScene>, (s) => s.files[0]?.size ?? 0);
-    }
-    if (type === 'image') {
-      out.megapixels = () =>
-        sum(result.matched() as Iterable<SimImage>, (i) => {
-          const f = i.visual_files[0];
-          return f ? (f.width * f.height) / 1e6 : 0;
-        });
-      out.filesize = () => sum(result.matched() as Iterable<SimImage>, (i) => i.visual_files[0]?.size ?? 0);
-    }
+    const out: FindResult = { count: result.count, [listKey]: result.rows, matched: result.matched };
     return out;
   };
+}
+
+/** A listing's answer; the aggregates (total duration, size...) are summed only when selected. */
+interface FindResult {
+  count: number;
+  matched: () => Iterable<unknown>;
+  [listKey: string]: unknown;
+}
+
+// Explicit resolvers rather than function-valued properties: a compiled query (graphql-jit)
+// reads plain properties without calling them, as graphql-js's default resolver would.
+function aggregateResolvers<T>(fields: Record<string, (row: T) => number>): Record<string, Resolver<FindResult>> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [
+      name,
+      (result: FindResult) => sum(result.matched() as Iterable<T>, value),
+    ]),
+  );
 }
 
 function findOne(type: EntityType): Resolver {
@@ -271,11 +298,11 @@ function many<T extends EntityType>(ctx: RequestContext, type: T, ids: readonly 
 
 interface FileView {
   __typename: 'VideoFile' | 'ImageFile';
+  id: number;
   basename: string;
   mod_time: string;
   created_at: string;
   updated_at: string;
-  fingerprints: { type: string; value: string }[];
 }
 
 /** Files are stamped when their owner was scanned; metadata edits never touch the file rows. */
@@ -287,10 +314,6 @@ function videoFileView(scene: SimScene, file: SimVideoFile): SimVideoFile & File
     mod_time: scene.created_at,
     created_at: scene.created_at,
     updated_at: scene.created_at,
-    fingerprints: [
-      { type: 'oshash', value: hex(file.id, 1, 2) },
-      { type: 'phash', value: hex(file.id, 3, 2) },
-    ],
   };
 }
 
@@ -302,11 +325,24 @@ function imageFileView(image: SimImage, file: SimImageFile): SimImageFile & File
     mod_time: image.created_at,
     created_at: image.created_at,
     updated_at: image.created_at,
-    fingerprints: [
-      { type: 'md5', value: hex(file.id, 5, 4) },
-      { type: 'phash', value: hex(file.id, 9, 2) },
-    ],
   };
+}
+
+/** Fingerprint kinds per file type: [type, hash salt, 32-bit words]. */
+const FINGERPRINTS: Record<FileView['__typename'], readonly (readonly [string, number, number])[]> = {
+  VideoFile: [
+    ['oshash', 1, 2],
+    ['phash', 3, 2],
+  ],
+  ImageFile: [
+    ['md5', 5, 4],
+    ['phash', 9, 2],
+  ],
+};
+
+/** Derived from the file id, only when a client selects them (most listings never do). */
+function fingerprintsOf(file: FileView): { type: string; value: string }[] {
+  return FINGERPRINTS[file.__typename].map(([type, salt, words]) => ({ type, value: hex(file.id, salt, words) }));
 }
 
 function hex(id: number, salt: number, words: number): string {

@@ -6,6 +6,7 @@ import { createControl, type SimulatorControl } from './control.js';
 import { Corruptions } from './corruptions.js';
 import { Faults } from './faults.js';
 import { generateLibrary } from './generator.js';
+import type { Executor } from './graphql-handler.js';
 import { Hooks } from './hooks.js';
 import type { Library } from './model.js';
 import { Lister } from './query.js';
@@ -36,6 +37,11 @@ export interface SimulatorOptions {
   now?: Date;
   /** Default true; false disables POST /__control (the in-process control stays available). */
   control?: boolean;
+  /**
+   * How queries are executed: 'compiled' (default, graphql-jit where it answers exactly as
+   * graphql-js) or 'graphql-js' (always graphql-js: the reference the compiled path is tested against).
+   */
+  executor?: Executor;
 }
 
 export interface ListeningSimulator {
@@ -79,6 +85,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     stats,
     corruptions,
     requestRng: new Rng(seed ^ 0x7e57),
+    executor: options.executor ?? 'compiled',
     apiKey: options.apiKey ?? null,
     faults,
     hooks,

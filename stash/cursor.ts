@@ -10,11 +10,23 @@
  *   second is read at once (`EQUALS`, per_page -1). `after` is Stash's own string: its filter
  *   and its sort compare the same strings lexically, so the walk is consistent.
  * `since` narrows a walk to rows updated at or after a lexical bound (catch-up and incremental).
+ * `upTo` (id walks) bounds a walk to one id range, so several ranges of a type are walked at once;
+ * null or absent: no upper bound.
  */
 export type PageCursor =
-  | { kind: 'id'; afterId: number; since: string | null }
+  | { kind: 'id'; afterId: number; since: string | null; upTo?: number | null }
   | { kind: 'updated_at'; after: string | null; since: string | null };
 
 export function initialCursor(paging: 'id' | 'updated_at', since: string | null): PageCursor {
   return paging === 'id' ? { kind: 'id', afterId: 0, since } : { kind: 'updated_at', after: null, since };
+}
+
+/** The id ranges [from, to] (the last one open-ended) a walk of ids up to `maxId` is cut into. */
+export function idRanges(maxId: number, count: number): Array<{ afterId: number; upTo: number | null }> {
+  const parts = Math.max(1, Math.min(count, Math.ceil(maxId / 1000)));
+  const width = Math.ceil(maxId / parts);
+  return Array.from({ length: parts }, (_, index) => ({
+    afterId: index * width,
+    upTo: index === parts - 1 ? null : (index + 1) * width,
+  }));
 }

@@ -50,7 +50,12 @@ export async function fetchPage(
 ): Promise<FetchedPage> {
   const query = pageQuery(spec);
   if (cursor.kind === 'id') {
-    const filter: Record<string, unknown> = { id: { value: cursor.afterId, modifier: 'GREATER_THAN' } };
+    const filter: Record<string, unknown> = {
+      id:
+        cursor.upTo == null
+          ? { value: cursor.afterId, modifier: 'GREATER_THAN' }
+          : { value: cursor.afterId + 1, value2: cursor.upTo, modifier: 'BETWEEN' },
+    };
     if (cursor.since) filter.updated_at = atOrAfter(cursor.since);
     const { rows } = await list(
       client,
@@ -145,6 +150,22 @@ export async function countEntities(
     options,
   );
   return data[spec.queryField]?.count ?? 0;
+}
+
+/** The highest id Stash has for a type (scenes, images, galleries; 0 when it has none). */
+export async function newestId(
+  client: StashClient,
+  spec: EntitySpec,
+  options: StashRequestOptions = {},
+): Promise<number> {
+  const { rows } = await list(
+    client,
+    spec,
+    idsQuery(spec),
+    { filter: { page: 1, per_page: 1, sort: 'id', direction: 'DESC' }, entity_filter: {} },
+    options,
+  );
+  return rows[0] ? rawId(rows[0]) : 0;
 }
 
 /** The lexically newest updated_at string Stash has for a type (null when it has none). */

@@ -43,8 +43,9 @@ export async function applyBatch(
   syncType: SyncType,
   spec: EntitySpec,
   batch: MappedBatch,
-  logSkipped = true,
+  options: { logSkipped?: boolean; pages?: number } = {},
 ): Promise<EntityCounts> {
+  const logSkipped = options.logSkipped ?? true;
   const outcomes = await applyEntities(tx, spec, batch.mapped);
   const counts: EntityCounts = {
     fetched: batch.fetched,
@@ -73,7 +74,6 @@ export async function applyBatch(
     });
   }
   await writeLog(tx, runId, syncType, log);
-  await addRunCounts(tx, runId, spec.type, counts);
   await recordFailures(
     tx,
     runId,
@@ -81,6 +81,8 @@ export async function applyBatch(
     batch.failures,
     batch.mapped.map((entity) => entity.id),
   );
+  // Last: every concurrent walk updates the run's row.
+  await addRunCounts(tx, runId, spec.type, counts, options.pages ?? 0);
   return counts;
 }
 

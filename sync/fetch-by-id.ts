@@ -19,10 +19,13 @@ export async function fetchAndApply(
     const chunk = ids.slice(start, start + context.pageSize);
     const { entities, missing } = await fetchByIds(context.stash, spec, chunk, { signal: signals.signal });
     signals.heartbeat();
-    await withSyncTransaction(context.sql, async (tx) => {
-      await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities), context.logSkipped);
-      await deleteBatch(tx, runId, syncType, spec, missing);
+    const counts = await withSyncTransaction(context.sql, async (tx) => {
+      const written = await applyBatch(tx, runId, syncType, spec, mapBatch(spec, entities), {
+        logSkipped: context.logSkipped,
+      });
+      return { ...written, deleted: written.deleted + (await deleteBatch(tx, runId, syncType, spec, missing)) };
     });
+    context.onCommitted?.({ entityType: spec.type, counts, pages: 0 });
     applied += entities.length;
   }
   return applied;

@@ -14,8 +14,7 @@ import type { SyncType } from '../db/vocabulary.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
-import { countBetween, countEntities, scanIdRange, scanIds } from '../stash/paging.js';
-import { idsQuery } from '../stash/queries.js';
+import { countBetween, countEntities, newestId, scanIdRange, scanIds } from '../stash/paging.js';
 import { deleteBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
 import { fetchAndApply } from './fetch-by-id.js';
@@ -91,7 +90,7 @@ export async function reconcileIfChanged(
 /** Id ranges small enough to scan whose Stash count differs from the mirror's known count. */
 async function differingRanges(context: SyncContext, spec: EntitySpec, signals: WorkSignals): Promise<IdRange[]> {
   const leafSize = 2_000;
-  const top = Math.max(await maxId(context.sql, spec), await newestId(context, spec, signals));
+  const top = Math.max(await maxId(context.sql, spec), await newestId(context.stash, spec, { signal: signals.signal }));
   const result: IdRange[] = [];
   const visit = async (low: number, high: number): Promise<void> => {
     const [inStash, inMirror] = await Promise.all([
@@ -110,15 +109,6 @@ async function differingRanges(context: SyncContext, spec: EntitySpec, signals: 
   };
   await visit(1, Math.max(top, 1));
   return result;
-}
-
-async function newestId(context: SyncContext, spec: EntitySpec, signals: WorkSignals): Promise<number> {
-  const data = await context.stash.request<Record<string, Record<string, Array<{ id: string }>>>>(
-    idsQuery(spec),
-    { filter: { page: 1, per_page: 1, sort: 'id', direction: 'DESC' }, entity_filter: {} },
-    { signal: signals.signal },
-  );
-  return Number(data[spec.queryField]?.[spec.listField]?.[0]?.id ?? 0);
 }
 
 async function reconcileAgainst(
@@ -152,10 +142,12 @@ async function reconcileAgainst(
   const inScope = (id: number) => ranges === null || ranges.some(([low, high]) => id >= low && id <= high);
   const goneFailures = [...failing].filter((id) => inScope(id) && !inStash.has(id));
   if (vanished.length > 0 || goneFailures.length > 0) {
-    await withSyncTransaction(context.sql, async (tx) => {
-      await deleteBatch(tx, runId, syncType, spec, vanished);
+    const deleted = await withSyncTransaction(context.sql, async (tx) => {
+      const count = await deleteBatch(tx, runId, syncType, spec, vanished);
       await recordFailures(tx, runId, spec.type, [], goneFailures);
+      return count;
     });
+    context.onCommitted?.({ entityType: spec.type, counts: { deleted }, pages: 0 });
   }
   const fetched = await fetchAndApply(context, runId, syncType, spec, lacking, signals);
   return {
@@ -210,4 +202,25 @@ async function repairDeletedTargets(
     }
   }
   return 5;
+}
+
+/**
+ * The everyday deletion check and its repair in one call (incremental, smart): every type's
+ * count signal at once, then link repair. A no-op costs one count query per type.
+ */
+export async function reconcileAndRepair(
+  context: SyncContext,
+  runId: string,
+  syncType: SyncType,
+  entityTypes: EntityType[],
+  signals: WorkSignals,
+): Promise<{ deleted: Partial<Record<EntityType, number>>; refetched: number }> {
+  const results = await Promise.all(
+    entityTypes.map((type) => reconcileIfChanged(context, runId, syncType, type, signals)),
+  );
+  const repaired = await repairLinks(context, runId, syncType, signals);
+  return {
+    deleted: Object.fromEntries(results.map((result) => [result.entityType, result.deleted])),
+    refetched: repaired.refetched + results.reduce((sum, result) => sum + result.fetched, 0),
+  };
 }

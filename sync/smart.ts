@@ -117,7 +117,9 @@ async function repairBelowMark(
     stampsSince(context.stash, spec, bound, { signal: signals.signal }),
     storedStampsSince(context.sql, spec, bound),
   ]);
-  const differing = [...inStash].filter(([id, raw]) => inMirror.get(id) !== raw);
+  // Rows above the mark are read by this run's walk from the mark anyway: only what hides at or
+  // below it is re-read here (reading them twice doubled a smart sync's reads and hid its counts).
+  const differing = [...inStash].filter(([id, raw]) => raw <= mark && inMirror.get(id) !== raw);
   const markOffset = offsetOf(mark);
   const offsetsSeen = [...new Set(differing.map(([, raw]) => offsetOf(raw)))].filter((o) => o !== markOffset);
   if (offsetsSeen.length > 0) {
@@ -143,4 +145,18 @@ async function repairBelowMark(
 /** The offset suffix of a Stash timestamp ("Z", "+11:00", "-05:00"). */
 function offsetOf(raw: string): string {
   return /(Z|[+-]\d{2}:\d{2})$/.exec(raw)?.[1] ?? '';
+}
+
+/** Every type's smart probe at once (one call): the types with nothing new come back with state null. */
+export async function probeSmartTypes(
+  context: SyncContext,
+  input: { runId: string; entityTypes: EntityType[]; clockSkewSeconds: number },
+  signals: WorkSignals,
+): Promise<Partial<Record<EntityType, SmartProbeResult>>> {
+  const results = await Promise.all(
+    input.entityTypes.map((entityType) =>
+      probeSmartType(context, { runId: input.runId, entityType, clockSkewSeconds: input.clockSkewSeconds }, signals),
+    ),
+  );
+  return Object.fromEntries(input.entityTypes.map((type, index) => [type, results[index]]));
 }

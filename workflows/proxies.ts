@@ -1,13 +1,13 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 
 // No list of non-retryable error types here: activities/adapter.ts turns errors that say they
 // cannot be fixed by retrying into non-retryable failures where they are thrown.
 
 /** Page-sized work: a page is seconds; a stuck Stash is noticed by the heartbeat timeout. */
-export const pageActivities = proxyActivities<SyncActivities>({
+export const PAGE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '1 second',
@@ -15,7 +15,8 @@ export const pageActivities = proxyActivities<SyncActivities>({
     maximumInterval: '1 minute',
     maximumAttempts: 20,
   },
-});
+};
+export const pageActivities = proxyActivities<SyncActivities>(PAGE_ACTIVITY_OPTIONS);
 
 /** Id scans and post-processing over a large library can take longer. */
 export const longActivities = proxyActivities<SyncActivities>({

@@ -345,7 +345,8 @@ function insertCountsOf(
     from ${tx(COUNTED_TABLES[entityType])} e
     left join (${imageCounts}) img on img.id = e.id
     left join (${sceneCounts}) scn on scn.id = e.id
-    where e.deleted_at is null ${scope}`;
+    where e.deleted_at is null ${scope}
+    order by e.id`;
 }
 
 /**

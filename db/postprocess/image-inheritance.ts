@@ -127,10 +127,12 @@ async function insertEffective(tx: TransactionSql, isRun: boolean, into: Effecti
       coalesce(nullif(i.details, ''), fg.details)
     from images i
     left join from_galleries fg on fg.image_id = i.id
-    where i.deleted_at is null ${imageScope(tx`i.id`)}`;
+    where i.deleted_at is null ${imageScope(tx`i.id`)}
+    order by i.id`;
 
   // Own links (inherited = false) plus those of every live gallery; a performer both own and
-  // inherited is own (bool_and over false/true).
+  // inherited is own (bool_and over false/true). Rows go in in key order: inserting a million
+  // rows in random key order into the primary key made a full recompute 3-4x slower.
   await tx`
     insert into ${tx(into.performers)} (image_id, performer_id, inherited)
     select image_id, performer_id, bool_and(inherited)
@@ -147,7 +149,8 @@ async function insertEffective(tx: TransactionSql, isRun: boolean, into: Effecti
       join gallery_performers gp on gp.gallery_id = ig.gallery_id
       where i.deleted_at is null and g.deleted_at is null ${imageScope(tx`ig.image_id`)}
     ) links
-    group by image_id, performer_id`;
+    group by image_id, performer_id
+    order by image_id, performer_id`;
 
   await tx`
     insert into ${tx(into.tags)} (image_id, tag_id, inherited)
@@ -165,7 +168,8 @@ async function insertEffective(tx: TransactionSql, isRun: boolean, into: Effecti
       join gallery_tags gt on gt.gallery_id = ig.gallery_id
       where i.deleted_at is null and g.deleted_at is null ${imageScope(tx`ig.image_id`)}
     ) links
-    group by image_id, tag_id`;
+    group by image_id, tag_id
+    order by image_id, tag_id`;
 
   return scalars.count;
 }

@@ -88,6 +88,7 @@ function inheritedLinks(tx: TransactionSql): Fragment {
 async function insertInherited(tx: TransactionSql, isRun: boolean, into: string): Promise<void> {
   const sceneScope = (column: Fragment) => onlyInRun(isRun, tx, tx`and ${column} in (select id from pp_scenes)`);
   // UNION (not UNION ALL): two performers of one scene with the same tag give one 'performer' row.
+  // In key order: a sorted insert keeps the primary key's inserts sequential.
   await tx`
     insert into ${tx(into)} (scene_id, tag_id, source)
     select sp.scene_id, pt.tag_id, 'performer'
@@ -111,5 +112,6 @@ async function insertInherited(tx: TransactionSql, isRun: boolean, into: string)
     join groups g on g.id = sg.group_id
     join group_tags gt on gt.group_id = sg.group_id
     join tags t on t.id = gt.tag_id
-    where s.deleted_at is null and g.deleted_at is null and t.deleted_at is null ${sceneScope(tx`sg.scene_id`)}`;
+    where s.deleted_at is null and g.deleted_at is null and t.deleted_at is null ${sceneScope(tx`sg.scene_id`)}
+    order by 1, 2, 3`;
 }

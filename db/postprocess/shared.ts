@@ -1,5 +1,5 @@
 import type { PendingQuery, Row } from 'postgres';
-import type { TransactionSql } from '../client.js';
+import type { Sql, TransactionSql } from '../client.js';
 import { RUN_CHANGE_TYPES } from './plan.js';
 
 /**
@@ -184,7 +184,10 @@ export async function mergeShadow(tx: TransactionSql, table: DerivedTable, into:
     // inserted into: with statistics saying "empty" that was planned as a nested loop over its
     // growing heap, quadratic on a full recompute.
     await tx.unsafe(`delete from ${into} n using ${table.name} t where ${sameKey}`);
-    const inserted = await tx.unsafe(`insert into ${table.name} (${columns}) select ${columns} from ${into}`);
+    // In key order, so the primary key's inserts are sequential.
+    const inserted = await tx.unsafe(
+      `insert into ${table.name} (${columns}) select ${columns} from ${into} order by ${table.key.join(', ')}`,
+    );
     written = deleted.count + inserted.count;
   }
   // Fresh statistics for the `run` scopes that follow: without them (a table first filled by this
@@ -204,4 +207,10 @@ export function onlyInRun(isRun: boolean, tx: TransactionSql, fragment: Fragment
 
 export function elapsedMs(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
+}
+
+/** Whether an entity_counts row waits for a recount (marked by an inheritance step, see markStaleCounts). */
+export async function hasStaleCounts(sql: Sql | TransactionSql): Promise<boolean> {
+  const [row] = await sql`select exists (select 1 from entity_counts where computed_at = '-infinity') as stale`;
+  return Boolean(row?.stale);
 }

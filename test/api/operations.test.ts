@@ -103,6 +103,8 @@ describe('operations, docs, auth and error hygiene', () => {
       const template = route.path
         .replace(/\/runs\/some-run/, '/runs/{runId}')
         .replace(/\/sync\/scene\/1$/, '/sync/{entityType}/{id}')
+        .replace(/\?.*$/, '')
+        .replace(/\/hidden\/scene\/1$/, '/hidden/{entityType}/{entityId}')
         .replace(/\/\d+(\/|$)/, '/{id}$1');
       expect(documented).toContain(`${route.method} ${template}`);
     }

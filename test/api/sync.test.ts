@@ -280,10 +280,12 @@ describe('cancel mid-run, then resume', () => {
     stack.simulator.control.setFaults({ latencyMs: 40 });
     const first = await api.request<Started>('POST', '/api/sync/full');
     expect(first.status).toBe(202);
+    // Pages the scene walks have committed (sync_walks is the checkpoint, one row per id range).
     const cursorSeq = async () => {
-      const [row] =
-        await sql`select (resume_cursor->'full'->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
-      return (row?.seq as number | null) ?? 0;
+      const [row] = await sql`
+        select coalesce(sum(seq), 0)::int as seq from sync_walks
+        where entity_type = 'scene' and sync_type = 'full' and phase = 'walk'`;
+      return Number(row?.seq ?? 0);
     };
     await waitFor(async () => (await cursorSeq()) >= 3, 180_000);
 
@@ -314,12 +316,12 @@ describe('cancel mid-run, then resume', () => {
     stack.simulator.control.setFaults({ latencyMs: 20 });
     const second = await api.request<Started>('POST', '/api/sync/full');
     expect(second.status).toBe(202);
-    // The new run takes the interrupted cursor over: its first scene page continues the sequence.
+    // The new run takes the interrupted walks over: their page sequences continue, never restart.
     const resumed = await waitFor(async () => {
-      const [row] =
-        await sql`select resume_cursor->'full' as resume_cursor from sync_state where entity_type = 'scene'`;
-      const cursor = row?.resume_cursor as { runId: string; seq: number } | null;
-      return cursor?.runId === second.body.runId ? cursor : undefined;
+      const [row] = await sql`
+        select count(*)::int as walks, coalesce(sum(seq), 0)::int as seq from sync_walks
+        where entity_type = 'scene' and sync_type = 'full' and phase = 'walk' and run_id = ${second.body.runId}`;
+      return Number(row?.walks ?? 0) > 0 ? { seq: Number(row?.seq ?? 0) } : undefined;
     }, 180_000);
     expect(resumed.seq).toBeGreaterThanOrEqual(keptSeq);
     stack.simulator.control.clearFaults();

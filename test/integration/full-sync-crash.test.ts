@@ -42,13 +42,17 @@ describe('a worker killed mid-sync', () => {
   it('is replaced by a new one that finishes the same run with the same result', async () => {
     const first = startWorkerProcess(stack);
     children.push(first);
+    // Slow pages, so the kill lands in the middle of the scene walks.
+    stack.simulator.control.setFaults({ latencyMs: 30 });
     const started = await stack.startFull();
     await waitFor(async () => {
-      const [row] = await stack.db
-        .sql`select (resume_cursor->'full'->>'seq')::int as seq from sync_state where entity_type = 'scene'`;
-      return (row?.seq ?? 0) >= 3 ? true : undefined;
+      const [row] = await stack.db.sql`
+        select coalesce(sum(seq), 0)::int as pages from sync_walks
+        where entity_type = 'scene' and sync_type = 'full' and phase = 'walk'`;
+      return (row?.pages ?? 0) >= 3 ? true : undefined;
     }, 90_000);
     first.kill('SIGKILL');
+    stack.simulator.control.clearFaults();
     await new Promise((resolve) => first.once('exit', resolve));
     const [before] = await stack.db.sql`select status from sync_runs where id = ${started.syncRunId}`;
     expect(before?.status).toBe('running');

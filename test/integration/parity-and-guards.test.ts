@@ -103,6 +103,7 @@ describe('deletion guards', () => {
       maxDeleteShare: 0.5,
       catchUpMarginSeconds: 7200,
       logSkipped: true,
+      walkConcurrency: 1,
     };
     await expect(reconcileIfChanged(context, 'guard-test', 'smart', 'performer', NO_SIGNALS)).rejects.toThrow(
       StashUnavailableError,

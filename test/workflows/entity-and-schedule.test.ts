@@ -86,8 +86,8 @@ describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed
   });
 
   it('scheduled tick: starts the smart sync under the fixed id when none is running', async ({ expect }) => {
-    // Nothing new anywhere: the smart sync probes every type and walks none.
-    const stub = createStubActivities({ unchanged: [...ENTITY_TYPES], changedTypes: [], steps: [] });
+    // Nothing new anywhere: the smart sync probes every type at once and walks none.
+    const stub = createStubActivities({ unchanged: [...ENTITY_TYPES], steps: [] });
     const { tick, summary, syncWorkflowId } = await run(stub.activities, async (t) => {
       const syncWorkflowId = t.workflowId('fixed-sync');
       const tick = await t.client.workflow.execute(scheduledSmartSyncWorkflow, {
@@ -100,7 +100,7 @@ describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed
 
     expect(tick).toEqual({ started: true, runId: summary.runId });
     expect(summary.runId.startsWith(`${syncWorkflowId}/`)).toBe(true);
-    expect(summary).toMatchObject({ syncType: 'smart', pages: 0, skippedTypes: expect.any(Array) });
+    expect(summary).toMatchObject({ syncType: 'smart', pages: 0, skippedTypes: [...ENTITY_TYPES] });
     expect(stub.inputs.recordRunStart).toEqual([
       expect.objectContaining({
         id: summary.runId,
@@ -109,8 +109,14 @@ describe.concurrent('entity-sync and scheduled-smart-sync workflows with stubbed
         trigger: 'schedule',
       }),
     ]);
-    expect(stub.inputs.recordSkippedRun).toEqual([]);
-    expect(stub.labels.at(-1)).toBe('recordRunEnd:completed');
+    expect(stub.labels).toEqual([
+      'recordRunStart',
+      'probeSmartTypes',
+      'reconcileAndRepair',
+      'planRunPostProcess',
+      'completeRun',
+    ]);
+    expect(stub.inputs.probeSmartTypes).toEqual([{ runId: summary.runId, entityTypes: [...ENTITY_TYPES] }]);
   });
 
   it('scheduled tick: records a skipped run when a sync already holds the fixed id', async ({ expect }) => {

@@ -10,6 +10,7 @@ import { POST_PROCESS_STEP_NAMES, type PostProcessStepName } from '../../db/post
 import { addCounts, ZERO_COUNTS } from '../../db/vocabulary.js';
 import type { EntityType } from '../../stash/entity-types.js';
 import type { ReconcileResult } from '../../sync/reconcile.js';
+import type { SmartProbeResult } from '../../sync/smart.js';
 import type { TypeSyncState } from '../../sync/type-sync.js';
 import { workflowBundle } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
@@ -22,16 +23,18 @@ type InputOf<N extends ActivityName> = Parameters<SyncActivities[N]>[0];
 type Inputs = { [N in ActivityName]: InputOf<N>[] };
 
 export interface StubOptions {
-  /** Walk pages per type (default 1 each). */
+  /** Pages per walk in a type's walk phase, one a walk call (default 1 each); legacy: syncPage pages. */
   walkPages?: Partial<Record<EntityType, number>>;
-  /** Catch-up pages per type, when the walk asked for a catch-up (default 1). */
+  /** Pages per walk in a catch-up phase, when the walk phase asked for one (default 1). */
   catchUpPages?: number;
-  /** Types the smart probe finds nothing new for (state null). */
+  /** Types the smart probe (probeSmartTypes; legacy probeSmartType) finds nothing new for (state null). */
   unchanged?: EntityType[];
-  /** What changedTypesInRun answers (default ['scene']). */
+  /** What changedTypesInRun answers (entity sync, legacy sync path; default ['scene']). */
   changedTypes?: EntityType[];
-  /** What planPostProcess answers (default every step, in order). */
+  /** What planRunPostProcess and planPostProcess answer (default every step, in order). */
   steps?: PostProcessStepName[];
+  /** Walks per type in its walk phase (default 1 each): id ranges walked at once. */
+  walks?: Partial<Record<EntityType, number>>;
   /** What syncEntity answers (default true). */
   found?: boolean;
   /** Replaces some activities; `defaults` are the canned ones, to delegate to. */
@@ -64,11 +67,24 @@ function detailsOf(input: unknown): string[] {
 /** One page's counts in the stubs: every page fetches and creates one entity. */
 const PAGE_COUNTS = { ...ZERO_COUNTS, fetched: 1, created: 1 };
 
+const scaled = (counts: typeof PAGE_COUNTS, times: number) => ({
+  ...ZERO_COUNTS,
+  fetched: counts.fetched * times,
+  created: counts.created * times,
+});
+
 /**
  * Stand-ins for the activities of activities/index.ts, checked against SyncActivities (a renamed
- * or reshaped activity fails compilation). A type's walk takes `walkPages` pages, its catch-up
- * `catchUpPages`; the cursor's afterId counts the pages of the current phase, so a repeated or
- * lost page shows in the recorded syncPage inputs.
+ * or reshaped activity fails compilation). prepareType and probeSmartTypes hand out states with
+ * `walks` walks; a walk call reads one page, and a walk is done on its `walkPages`-th call in the
+ * walk phase (`catchUpPages`-th in catch-up; later calls answer done at once, as a resumed walk
+ * does). completeWalkPhase adds the phase's pages to the type's state and answers the next one:
+ * catch-up (one walk) after a full sync's walk phase, else done.
+ *
+ * The activities of executions from before walks (prepareTypeSync, syncPage, finishTypeSync,
+ * probeSmartType, ...) stay stubbed, as SyncActivities has them: there a type's walk takes
+ * `walkPages` syncPage calls, its catch-up `catchUpPages`, and the cursor's afterId counts the
+ * pages of the current phase, so a repeated or lost page shows in the recorded syncPage inputs.
  */
 export function createStubActivities(options: StubOptions = {}): StubActivities {
   const walkPages = (type: EntityType) => options.walkPages?.[type] ?? 1;
@@ -88,6 +104,22 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
     counts: ZERO_COUNTS,
     startedAt: 0,
   });
+
+  /** Walk calls so far per `type:phase:walk`: a walk call reads one page in the stubs. */
+  const walkCalls = new Map<string, number>();
+  /** Each type's latest state (prepared or probed, then per completed phase): what completeWalkPhase continues. */
+  const statesByType = new Map<EntityType, TypeSyncState>();
+  const withWalks = (state: TypeSyncState): TypeSyncState => {
+    const walked = { ...state, walks: options.walks?.[state.entityType] ?? 1 };
+    statesByType.set(state.entityType, walked);
+    return walked;
+  };
+
+  /** A smart probe's answer: nothing new for the `unchanged` types, else the state `prepare` makes. */
+  const probed = (entityType: EntityType, prepare: () => TypeSyncState): SmartProbeResult =>
+    options.unchanged?.includes(entityType)
+      ? { state: null, reason: 'nothing-new', updatedAfterMark: 0, windowRepaired: 0, offsetsSeen: [] }
+      : { state: prepare(), reason: 'updated-after-mark', updatedAfterMark: 0, windowRepaired: 0, offsetsSeen: [] };
 
   const defaults = {
     async recordRunStart() {},
@@ -117,16 +149,7 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
       return { ...nothingDeleted(input.entityType), scanned: false, ranges: 0 };
     },
     async probeSmartType(input) {
-      const state = options.unchanged?.includes(input.entityType)
-        ? null
-        : initialState({ ...input, syncType: 'smart', since: null, catchUp: false });
-      return {
-        state,
-        reason: state ? 'updated-after-mark' : 'nothing-new',
-        updatedAfterMark: 0,
-        windowRepaired: 0,
-        offsetsSeen: [],
-      };
+      return probed(input.entityType, () => initialState({ ...input, syncType: 'smart', since: null, catchUp: false }));
     },
     async resolveSince(input) {
       return input.since;
@@ -149,6 +172,50 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
     async pruneSyncLog() {
       return { logRows: 0, runs: 0, complete: true };
     },
+    async prepareType(input) {
+      return withWalks(initialState({ ...input, since: input.sinceInstant }));
+    },
+    async walk(input) {
+      const key = `${input.entityType}:${input.phase}:${input.walk}`;
+      const calls = (walkCalls.get(key) ?? 0) + 1;
+      walkCalls.set(key, calls);
+      const pages = input.phase === 'walk' ? walkPages(input.entityType) : catchUpPages;
+      return { done: calls >= pages, pages: 1, counts: PAGE_COUNTS };
+    },
+    async completeWalkPhase(input) {
+      const state = statesByType.get(input.entityType);
+      if (!state) throw new Error(`completeWalkPhase: ${input.entityType} was never prepared`);
+      const walks = state.walks ?? 1;
+      const pages = (state.phase === 'walk' ? walkPages(input.entityType) : catchUpPages) * walks;
+      const gathered = {
+        ...state,
+        pages: state.pages + pages,
+        counts: addCounts(state.counts, scaled(PAGE_COUNTS, pages)),
+      };
+      const next: TypeSyncState =
+        state.phase === 'walk' && state.catchUp
+          ? { ...gathered, phase: 'catchup', walks: 1 }
+          : { ...gathered, phase: 'done', walks: 0 };
+      statesByType.set(input.entityType, next);
+      return next;
+    },
+    async probeSmartTypes(input) {
+      return Object.fromEntries(
+        input.entityTypes.map((entityType) => [
+          entityType,
+          probed(entityType, () =>
+            withWalks(initialState({ runId: input.runId, entityType, syncType: 'smart', since: null, catchUp: false })),
+          ),
+        ]),
+      );
+    },
+    async reconcileAndRepair(input) {
+      return { deleted: Object.fromEntries(input.entityTypes.map((type) => [type, 0])), refetched: 0 };
+    },
+    async planRunPostProcess() {
+      return options.steps ?? [...POST_PROCESS_STEP_NAMES];
+    },
+    async completeRun() {},
   } satisfies SyncActivities;
   const impl: SyncActivities = { ...defaults, ...options.override?.(defaults) };
 
@@ -170,6 +237,13 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
     planPostProcess: [],
     postProcessStep: [],
     pruneSyncLog: [],
+    prepareType: [],
+    walk: [],
+    completeWalkPhase: [],
+    probeSmartTypes: [],
+    reconcileAndRepair: [],
+    planRunPostProcess: [],
+    completeRun: [],
   };
   /**
    * The activity `name` as the worker runs it: through the real activities' adapter (heartbeats,
@@ -202,12 +276,19 @@ export function createStubActivities(options: StubOptions = {}): StubActivities 
     planPostProcess: recorded('planPostProcess', impl.planPostProcess),
     postProcessStep: recorded('postProcessStep', impl.postProcessStep),
     pruneSyncLog: recorded('pruneSyncLog', impl.pruneSyncLog),
+    prepareType: recorded('prepareType', impl.prepareType),
+    walk: recorded('walk', impl.walk),
+    completeWalkPhase: recorded('completeWalkPhase', impl.completeWalkPhase),
+    probeSmartTypes: recorded('probeSmartTypes', impl.probeSmartTypes),
+    reconcileAndRepair: recorded('reconcileAndRepair', impl.reconcileAndRepair),
+    planRunPostProcess: recorded('planRunPostProcess', impl.planRunPostProcess),
+    completeRun: recorded('completeRun', impl.completeRun),
   } satisfies SyncActivities;
   return { activities, labels, inputs };
 }
 
 /**
- * A page activity that never finishes on its own: it heartbeats (the only way an activity hears
+ * A work activity (a walk) that never finishes on its own: it heartbeats (the only way an activity hears
  * of its cancellation) until cancelled, then rethrows the cancellation. `onStop` runs as it stops.
  */
 export async function blockUntilCancelled(onStop: () => void): Promise<never> {
