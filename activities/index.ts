@@ -1,17 +1,25 @@
 import type { TransactionSql } from '../db/client.js';
 import { withSyncTransaction } from '../db/client.js';
 import { POST_PROCESS_STEP_NAMES, type PostProcessStepName, stepNamesFor } from '../db/postprocess/plan.js';
-import { type PostProcessScope, runPostProcessStep, type StepResult } from '../db/postprocess/steps.js';
+import { type PostProcessScope, planRunSteps, runPostProcessStep, type StepResult } from '../db/postprocess/steps.js';
 import { changedTypesInRun, pruneHistory, type RunRecord, recordRunEnd, recordRunStart } from '../db/runs.js';
+import type { WalkKey } from '../db/sync-walks.js';
 import type { FinishedRunStatus, SyncType } from '../db/vocabulary.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
 import type { SyncContext } from '../sync/context.js';
 import { fetchAndApply } from '../sync/fetch-by-id.js';
-import { type ReconcileResult, reconcileIfChanged, reconcileType, repairLinks } from '../sync/reconcile.js';
-import { InvalidSinceError, sinceProblem, stashBoundFor } from '../sync/since.js';
-import { probeSmartType, type SmartProbeResult } from '../sync/smart.js';
 import {
+  type ReconcileResult,
+  reconcileAndRepair,
+  reconcileIfChanged,
+  reconcileType,
+  repairLinks,
+} from '../sync/reconcile.js';
+import { InvalidSinceError, sinceProblem, stashBoundFor } from '../sync/since.js';
+import { probeSmartType, probeSmartTypes, type SmartProbeResult } from '../sync/smart.js';
+import {
+  completeWalkPhase,
   finishTypeSync,
   type PageResult,
   type PrepareInput,
@@ -19,6 +27,7 @@ import {
   syncPage,
   type TypeSyncState,
 } from '../sync/type-sync.js';
+import { type WalkResult, walkPages } from '../sync/walk.js';
 import { activity } from './adapter.js';
 
 export interface ActivityDependencies extends SyncContext {
@@ -107,6 +116,53 @@ export function createActivities(deps: ActivityDependencies) {
         runPostProcessStep(deps.sql, input.step, input.scope),
     ),
 
+    // ---- walks (workflows started since the walks patch; see workflows/patches.ts) -----------
+
+    /** Prepares a type's sync (resolving an incremental `since` in Stash's terms first). */
+    prepareType: activity(
+      async (input: Omit<PrepareInput, 'since'> & { sinceInstant: string | null }, signals): Promise<TypeSyncState> => {
+        let since: string | null = null;
+        if (input.sinceInstant !== null) {
+          const problem = sinceProblem(input.sinceInstant);
+          if (problem) throw new InvalidSinceError(problem);
+          since = await stashBoundFor(deps, input.entityType, input.sinceInstant, signals);
+        }
+        const { sinceInstant: _instant, ...prepare } = input;
+        return prepareTypeSync(deps, { ...prepare, since }, signals);
+      },
+    ),
+
+    /** Reads one walk for a while (a batch of pages, each committed on its own); called until done. */
+    walk: activity(
+      (input: WalkKey & { runId: string }, signals): Promise<WalkResult> =>
+        walkPages(deps, input, signals, { ms: WALK_BUDGET_MS }),
+    ),
+
+    /** Ends a phase whose walks are done: catch-up next, or the type finished (mark, history row). */
+    completeWalkPhase: activity(
+      (input: { runId: string; syncType: SyncType; entityType: EntityType }): Promise<TypeSyncState> =>
+        completeWalkPhase(deps, input),
+    ),
+
+    probeSmartTypes: activity((input: { runId: string; entityTypes: EntityType[] }, signals) =>
+      probeSmartTypes(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+    ),
+
+    reconcileAndRepair: activity((input: { runId: string; syncType: SyncType; entityTypes: EntityType[] }, signals) =>
+      reconcileAndRepair(deps, input.runId, input.syncType, input.entityTypes, signals),
+    ),
+
+    /** The post-processing steps this run needs (none after a run that changed nothing). */
+    planRunPostProcess: activity(
+      (input: { scope: PostProcessScope }): Promise<PostProcessStepName[]> => planRunSteps(deps.sql, input.scope),
+    ),
+
+    /** A completed run: retention first (bounded), then its end recorded. */
+    completeRun: activity(async (input: { runId: string }, signals) => {
+      await pruneHistory(deps.sql, deps.logRetentionDays, { onBatch: () => signals.heartbeat() });
+      await withSyncTransaction(deps.sql, (tx) => recordRunEnd(tx, input.runId, 'completed', null));
+    }),
+
     /**
      * Retention after a run of any type: old sync_log rows and finished runs, bounded per call
      * (the asking run is running, so neither it nor its rows are pruned).
@@ -118,3 +174,6 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
+
+/** How long one `walk` call reads pages before it hands back (progress and history stay fresh). */
+const WALK_BUDGET_MS = 20_000;

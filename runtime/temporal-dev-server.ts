@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { findFreePort, isPidAlive, LogTail, projectRoot, sleep, terminatePid, waitForPidExit } from './processes.js';
 import { findTemporalCli } from './temporal-cli.js';
 
@@ -175,26 +175,6 @@ async function waitUntilServing(
   throw new Error(`timed out: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
 }
 
-async function registerSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  attributes: Record<string, SearchAttributeTypeName>,
-): Promise<void> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing: Record<string, NonNullable<ReturnType<typeof encodeSearchAttributeIndexedValueType>>> = {};
-  for (const [name, type] of Object.entries(attributes)) {
-    const encoded = encodeSearchAttributeIndexedValueType(indexedValueTypeName[type]);
-    if (encoded !== undefined && !existing.customAttributes?.[name]) missing[name] = encoded;
-  }
-  if (Object.keys(missing).length === 0) return;
-  try {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  } catch (error) {
-    // Another starter may have registered them in between.
-    if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
-  }
-}
-
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const resolved = await resolveOptions(options);
   if (resolved.dbFilename) mkdirSync(path.dirname(resolved.dbFilename), { recursive: true });
@@ -243,7 +223,11 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   }
   try {
     if (options.searchAttributes) {
-      await registerSearchAttributes(connection, resolved.namespace, options.searchAttributes);
+      await registerSearchAttributes(
+        connection,
+        resolved.namespace,
+        Object.entries(options.searchAttributes).map(([name, type]) => ({ name, type: indexedValueTypeName[type] })),
+      );
     }
   } catch (error) {
     await stop().catch(() => undefined);

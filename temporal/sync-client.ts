@@ -8,6 +8,7 @@ import {
 import type { MainSyncType, SyncType } from '../db/vocabulary.js';
 import { type EntitySyncInput, type EntitySyncSummary, syncEntityWorkflow } from '../workflows/entity-sync.js';
 import { progressQuery, type SyncProgress } from '../workflows/progress.js';
+import { EntityTypesAttribute, runSummary, startAttributes } from '../workflows/search-attributes.js';
 import {
   fullSyncWorkflow,
   incrementalSyncWorkflow,
@@ -17,6 +18,7 @@ import {
 } from '../workflows/sync-run.js';
 import { SYNC_WORKFLOW_ID } from './constants.js';
 import { entityWorkflowId, runningSyncRunId, syncRunId } from './run-identity.js';
+import { isMissingSearchAttribute, registerSearchAttributes } from './search-attributes.js';
 
 export interface TemporalSettings {
   address: string;
@@ -81,12 +83,14 @@ export async function startSync(
   input: SyncInput = {},
 ): Promise<StartedSync> {
   const workflowId = target.workflowId ?? SYNC_WORKFLOW_ID;
+  const trigger = input.trigger ?? 'manual';
   const options = {
     taskQueue: target.taskQueue,
     workflowId,
     ...lockOptions,
-    staticSummary: `${type[0]?.toUpperCase()}${type.slice(1)} sync (${input.trigger ?? 'manual'})`,
+    staticSummary: runSummary(type, trigger),
     ...(input.since ? { staticDetails: `since ${input.since}` } : {}),
+    typedSearchAttributes: startAttributes(type, trigger),
   };
   return start(client, workflowId, async () => {
     if (type === 'incremental') {
@@ -107,13 +111,18 @@ export async function startEntitySync(
   input: EntitySyncInput,
 ): Promise<StartedSync<EntitySyncSummary>> {
   const workflowId = entityWorkflowId(target.workflowId ?? SYNC_WORKFLOW_ID, input.entityType, input.id);
+  const trigger = input.trigger ?? 'manual';
   return start(client, workflowId, () =>
     client.workflow.start(syncEntityWorkflow, {
       taskQueue: target.taskQueue,
       workflowId,
       args: [input],
       ...lockOptions,
-      staticSummary: `Sync ${input.entityType} ${input.id} (${input.trigger ?? 'manual'})`,
+      staticSummary: runSummary('specific', trigger, `${input.entityType} ${input.id}`),
+      typedSearchAttributes: [
+        ...startAttributes('specific', trigger),
+        { key: EntityTypesAttribute, value: [input.entityType] },
+      ],
     }),
   );
 }
@@ -124,7 +133,12 @@ async function start<R>(
   begin: () => Promise<{ workflowId: string; firstExecutionRunId: string; result(): Promise<R> }>,
 ): Promise<StartedSync<R>> {
   try {
-    const handle = await begin();
+    const handle = await begin().catch(async (error: unknown) => {
+      // A namespace no worker has prepared yet: register our search attributes, then start again.
+      if (!isMissingSearchAttribute(error) || !(client.connection instanceof Connection)) throw error;
+      await registerSearchAttributes(client.connection, client.options.namespace);
+      return begin();
+    });
     const runId = handle.firstExecutionRunId;
     return {
       workflowId: handle.workflowId,

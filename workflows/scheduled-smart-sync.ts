@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
 import { syncRunId } from '../temporal/run-identity.js';
 import { bookkeepingActivities } from './proxies.js';
+import { runSummary, startAttributes } from './search-attributes.js';
 import { smartSyncWorkflow } from './sync-run.js';
 
 export interface ScheduledSmartSyncInput {
@@ -29,6 +30,8 @@ export async function scheduledSmartSyncWorkflow(input: ScheduledSmartSyncInput)
       // The sync outlives this tick's workflow, which ends as soon as the sync has started.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: runSummary('smart', 'schedule'),
+      typedSearchAttributes: startAttributes('smart', 'schedule'),
     });
     return { started: true, runId: syncRunId(input.syncWorkflowId, child.firstExecutionRunId) };
   } catch (error) {

@@ -5,21 +5,28 @@ import {
   continueAsNew,
   isCancellation,
   patched,
+  setCurrentDetails,
   setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PostProcessStepName } from '../db/postprocess/plan.js';
-import { type EntityCounts, type MainSyncType, ZERO_COUNTS } from '../db/vocabulary.js';
+import type { PostProcessScope, PostProcessStepName } from '../db/postprocess/plan.js';
+import { addCounts, type EntityCounts, type MainSyncType, ZERO_COUNTS } from '../db/vocabulary.js';
 import { dependencyStages, ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
 import type { PageResult, TypeSyncState } from '../sync/type-sync.js';
 import { syncRunId } from '../temporal/run-identity.js';
-import { PRUNE_AFTER_EVERY_RUN } from './patches.js';
+import { PRUNE_AFTER_EVERY_RUN, WALKS } from './patches.js';
 import { progressQuery, type SyncProgress } from './progress.js';
-import { bookkeepingActivities, longActivities, pageActivities } from './proxies.js';
+import { bookkeepingActivities, longActivities, PAGE_ACTIVITY_OPTIONS, pageActivities } from './proxies.js';
+import { EntityTypesAttribute, SyncStatusAttribute } from './search-attributes.js';
 
 export interface SyncInput {
   trigger?: string;
-  /** Pages per workflow execution before continue-as-new (history stays small); at least 1. */
+  /**
+   * Work calls per workflow execution before continue-as-new (history stays small), at least 1:
+   * walk calls (each a batch of pages), or pages in executions from before walks.
+   */
   pageBudget?: number;
   /** Incremental only: RFC 3339 instant; rows updated at or after it are synced. */
   since?: string;
@@ -44,6 +51,8 @@ export interface SyncState {
   repaired: boolean;
   postProcessed: string[];
   continuedAsNew: number;
+  /** Smart sync with walks: every type was probed at once already. */
+  probed?: boolean;
 }
 
 export interface SyncRunSummary {
@@ -59,6 +68,9 @@ export interface SyncRunSummary {
 }
 
 const DEFAULT_PAGE_BUDGET = 300;
+
+/** The counts a walk call reports while its phase is still running (added to the type's progress). */
+type LiveCounts = { pages: number } & EntityCounts;
 
 /** Full sync: every type walked, caught up, reconciled by id; derived data recomputed in full. */
 export function fullSyncWorkflow(input: FullSyncInput = {}): Promise<SyncRunSummary> {
@@ -97,6 +109,12 @@ class SyncRun {
   private readonly selected: EntityType[];
   private readonly state: SyncState;
   private readonly progress: SyncProgress;
+  /** Whether this execution reads types by walks (workflows/patches.ts WALKS), decided once. */
+  private walks = false;
+  /** Work calls this execution (walk calls, or legacy pages): the continue-as-new budget. */
+  private calls = 0;
+  /** Pages and counts walk calls reported for a type's running phase. */
+  private readonly live: Partial<Record<EntityType, LiveCounts>> = {};
 
   constructor(
     private readonly kind: MainSyncType,
@@ -137,6 +155,7 @@ class SyncRun {
       if (outcome === CONTINUE) await condition(allHandlersFinished);
     } catch (error) {
       await this.recordFailure(error);
+      this.markStatus(isCancellation(error) ? 'cancelled' : 'failed');
       throw error;
     }
     if (outcome === CONTINUE) {
@@ -147,14 +166,55 @@ class SyncRun {
     }
     // Recorded even if a cancellation arrives now: the run's work is done and committed.
     await CancellationScope.nonCancellable(() =>
-      bookkeepingActivities.recordRunEnd({ runId: this.state.runId, status: 'completed', error: null }),
+      this.walks
+        ? bookkeepingActivities.completeRun({ runId: this.state.runId })
+        : bookkeepingActivities.recordRunEnd({ runId: this.state.runId, status: 'completed', error: null }),
     );
     this.progress.phase = 'completed';
-    return this.summary();
+    const summary = this.summary();
+    this.markStatus('completed', summary);
+    return summary;
+  }
+
+  /**
+   * What the Temporal Web UI shows of the run (executions started with walks and with our search
+   * attributes only: each upsert is a history event, so they happen at coarse points). `details`
+   * is the run's current line ("3 of 7 types changed · 1,204 entities"), its totals go to the memo.
+   */
+  private markStatus(status: 'completed' | 'failed' | 'cancelled', summary?: SyncRunSummary): void {
+    if (!this.readable()) return;
+    upsertSearchAttributes([{ key: SyncStatusAttribute, value: status }]);
+    if (!summary) {
+      setCurrentDetails(`${status} · ${this.describeTypes()}`);
+      return;
+    }
+    const totals = Object.values(summary.counts).reduce(
+      (sum, counts) => addCounts(sum, counts ?? ZERO_COUNTS),
+      ZERO_COUNTS,
+    );
+    upsertMemo({ totals: { ...totals, pages: summary.pages, deleted: summary.deleted } });
+    setCurrentDetails(
+      `${status} · ${this.describeTypes()} · ${totals.fetched} fetched, ${totals.created} created, ${totals.updated} updated, ${summary.deleted} deleted, ${totals.failed} failed`,
+    );
+  }
+
+  /** Whether this execution shows itself in the Web UI (started with our search attributes, walks path). */
+  private readable(): boolean {
+    return this.walks && workflowInfo().typedSearchAttributes.get(SyncStatusAttribute) !== undefined;
+  }
+
+  /** "3 of 7 types changed" (smart), or the types this run read. */
+  private describeTypes(): string {
+    const walked = this.selected.filter((type) => !this.state.skipped.includes(type));
+    return this.kind === 'smart'
+      ? `${walked.length} of ${this.selected.length} types changed`
+      : `${walked.length} type${walked.length === 1 ? '' : 's'}`;
   }
 
   private async runPhases(): Promise<typeof CONTINUE | 'done'> {
+    this.walks = patched(WALKS);
     await this.recordStart();
+    await this.probeAll();
     if ((await this.walkStages()) === CONTINUE) return CONTINUE;
     if ((await this.catchUp()) === CONTINUE) return CONTINUE;
     await this.finishTypes();
@@ -178,10 +238,31 @@ class SyncRun {
     });
   }
 
+  /** Smart sync with walks: every type's probe in one call, before any walk. */
+  private async probeAll(): Promise<void> {
+    if (!this.walks || this.kind !== 'smart' || this.state.probed) return;
+    const probes = await pageActivities.probeSmartTypes({ runId: this.state.runId, entityTypes: this.selected });
+    for (const type of this.selected) {
+      const prepared = probes[type]?.state;
+      if (prepared) this.state.types[type] = prepared;
+      else this.state.skipped.push(type);
+    }
+    this.state.probed = true;
+    this.refreshTypeProgress();
+    if (this.readable()) {
+      const walked = this.selected.filter((type) => !this.state.skipped.includes(type));
+      upsertSearchAttributes([{ key: EntityTypesAttribute, value: walked }]);
+      setCurrentDetails(`probed · ${this.describeTypes()}`);
+    }
+  }
+
   // ---- 2. walks, by dependency stage --------------------------------------------------------
 
   private async walkStages(): Promise<typeof CONTINUE | 'done'> {
     this.progress.phase = 'entities';
+    if (this.state.stage === 0 && this.kind !== 'smart' && this.readable() && !this.input.resume) {
+      upsertSearchAttributes([{ key: EntityTypesAttribute, value: this.selected }]);
+    }
     const stages = dependencyStages(this.selected);
     for (; this.state.stage < stages.length; this.state.stage += 1) {
       const stage = stages[this.state.stage] ?? [];
@@ -207,6 +288,11 @@ class SyncRun {
   // ---- 4. finish each type ------------------------------------------------------------------
 
   private async finishTypes(): Promise<void> {
+    // With walks, a type finishes with its last phase (completeWalkPhase).
+    if (this.walks) {
+      this.progress.activeTypes = [];
+      return;
+    }
     for (const type of this.selected) {
       const typeState = this.state.types[type];
       if (!typeState || this.state.finishedTypes.includes(type)) continue;
@@ -221,6 +307,19 @@ class SyncRun {
   /** Types are independent here (links are repaired afterwards), so they reconcile concurrently. */
   private async reconcile(): Promise<void> {
     this.progress.phase = 'reconcile';
+    if (this.walks && this.kind !== 'full' && !this.state.repaired) {
+      // The everyday check: every type's count signal and the link repair in one call.
+      const pending = this.selected.filter((type) => !this.state.reconciled.includes(type));
+      const result = await longActivities.reconcileAndRepair({
+        runId: this.state.runId,
+        syncType: this.kind,
+        entityTypes: pending,
+      });
+      for (const type of pending) this.countDeleted(type, result.deleted[type] ?? 0);
+      this.state.reconciled.push(...pending);
+      this.state.repaired = true;
+      return;
+    }
     await settleAll(
       this.selected.map(async (type) => {
         if (this.state.reconciled.includes(type)) return;
@@ -229,9 +328,7 @@ class SyncRun {
           this.kind === 'full'
             ? await longActivities.reconcileType(args)
             : await longActivities.reconcileIfChanged(args);
-        this.state.deleted += result.deleted;
-        const typeProgress = this.progress.types[type];
-        if (typeProgress) typeProgress.deleted += result.deleted;
+        this.countDeleted(type, result.deleted);
         this.state.reconciled.push(type);
       }),
     );
@@ -254,23 +351,27 @@ class SyncRun {
    */
   private async postProcess(): Promise<void> {
     this.progress.phase = 'postprocess';
-    const full = this.kind === 'full';
-    const changedTypes = full ? 'all' : await bookkeepingActivities.changedTypesInRun({ runId: this.state.runId });
-    const steps: PostProcessStepName[] = await bookkeepingActivities.planPostProcess({ changedTypes });
+    const scope: PostProcessScope = this.kind === 'full' ? { kind: 'all' } : { kind: 'run', runId: this.state.runId };
+    const steps: PostProcessStepName[] = await this.planPostProcess(scope);
     for (const step of steps) {
       if (this.state.postProcessed.includes(step)) continue;
-      await longActivities.postProcessStep({
-        step,
-        scope: full ? { kind: 'all' } : { kind: 'run', runId: this.state.runId },
-      });
+      await longActivities.postProcessStep({ step, scope });
       this.state.postProcessed.push(step);
     }
+  }
+
+  private async planPostProcess(scope: PostProcessScope): Promise<PostProcessStepName[]> {
+    if (this.walks) return bookkeepingActivities.planRunPostProcess({ scope });
+    const changedTypes =
+      scope.kind === 'all' ? 'all' : await bookkeepingActivities.changedTypesInRun({ runId: scope.runId });
+    return bookkeepingActivities.planPostProcess({ changedTypes });
   }
 
   // ---- 8. prune -----------------------------------------------------------------------------
 
   /** Retention after runs of every type (before the patch, full syncs only: replay keeps that). */
   private async pruneLog(): Promise<void> {
+    if (this.walks) return; // completeRun prunes
     if (this.kind === 'full' || patched(PRUNE_AFTER_EVERY_RUN)) {
       await bookkeepingActivities.pruneSyncLog({ runId: this.state.runId });
     }
@@ -315,7 +416,7 @@ class SyncRun {
 
   // ---- one type's pages -----------------------------------------------------------------------
 
-  /** Pages one type while it is in `phase`; stops early when the execution should continue as new. */
+  /** Reads one type while it is in `phase`; stops early when the execution should continue as new. */
   private async pageType(type: EntityType, phase: 'walk' | 'catchup'): Promise<void> {
     if (this.state.skipped.includes(type)) return;
     let typeState = this.state.types[type];
@@ -328,14 +429,59 @@ class SyncRun {
       }
       typeState = prepared;
       this.state.types[type] = typeState;
+      this.refreshTypeProgress();
     }
+    if (this.walks) return this.walkType(typeState, phase);
     while (typeState.phase === phase) {
       if (this.outOfBudget()) return;
       const result: PageResult = await pageActivities.syncPage(typeState);
       typeState = result.state;
       this.state.types[type] = typeState;
+      this.calls += 1;
       this.progress.pagesThisExecution += 1;
       this.refreshTypeProgress();
+    }
+  }
+
+  /** The walks of a type's phase at once, each called until done; then the phase completes. */
+  private async walkType(state: TypeSyncState, phase: 'walk' | 'catchup'): Promise<void> {
+    let typeState = state;
+    const type = typeState.entityType;
+    while (typeState.phase === phase) {
+      const walks = Array.from({ length: typeState.walks ?? 1 }, (_, walk) => walk);
+      const finished = await Promise.allSettled(walks.map((walk) => this.walkUntilDone(type, phase, walk)));
+      const failed = finished.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (finished.some((result) => result.status === 'fulfilled' && !result.value)) return; // out of budget
+      typeState = await pageActivities.completeWalkPhase({
+        runId: this.state.runId,
+        syncType: this.kind,
+        entityType: type,
+      });
+      this.state.types[type] = typeState;
+      delete this.live[type];
+      this.refreshTypeProgress();
+    }
+  }
+
+  /** Calls one walk until it is done (true) or this execution's budget is spent (false). */
+  private async walkUntilDone(type: EntityType, phase: 'walk' | 'catchup', walk: number): Promise<boolean> {
+    for (;;) {
+      if (this.outOfBudget()) return false;
+      const input = { runId: this.state.runId, syncType: this.kind, entityType: type, phase, walk };
+      const walks = this.state.types[type]?.walks ?? 1;
+      const done = this.live[type]?.pages ?? 0;
+      // "scene walk 2/2 · 37 pages so far": what each activity is, at a glance in the Web UI.
+      const summary = `${type} ${phase === 'walk' ? 'walk' : 'catch-up'} ${walk + 1}/${walks} · ${done} pages so far`;
+      const result = this.readable()
+        ? await pageActivities.walk.executeWithOptions({ ...PAGE_ACTIVITY_OPTIONS, summary }, [input])
+        : await pageActivities.walk(input);
+      this.calls += 1;
+      this.progress.pagesThisExecution += result.pages;
+      this.live[type] = addLive(this.live[type], result.pages, result.counts);
+      this.refreshTypeProgress();
+      if (this.readable()) setCurrentDetails(`reading · ${this.progress.pagesThisExecution} pages`);
+      if (result.done) return true;
     }
   }
 
@@ -343,10 +489,17 @@ class SyncRun {
   private async prepareType(type: EntityType): Promise<TypeSyncState | null> {
     const runId = this.state.runId;
     if (this.kind === 'smart') return (await pageActivities.probeSmartType({ runId, entityType: type })).state;
-    const since =
-      this.kind === 'incremental' && this.input.since
-        ? await pageActivities.resolveSince({ entityType: type, since: this.input.since })
-        : null;
+    const sinceInstant = this.kind === 'incremental' && this.input.since ? this.input.since : null;
+    if (this.walks) {
+      return pageActivities.prepareType({
+        runId,
+        syncType: this.kind,
+        entityType: type,
+        sinceInstant,
+        catchUp: this.kind === 'full',
+      });
+    }
+    const since = sinceInstant ? await pageActivities.resolveSince({ entityType: type, since: sinceInstant }) : null;
     return pageActivities.prepareTypeSync({
       runId,
       syncType: this.kind,
@@ -357,7 +510,13 @@ class SyncRun {
   }
 
   private outOfBudget(): boolean {
-    return this.progress.pagesThisExecution >= this.pageBudget || workflowInfo().continueAsNewSuggested;
+    return this.calls >= this.pageBudget || workflowInfo().continueAsNewSuggested;
+  }
+
+  private countDeleted(type: EntityType, deleted: number): void {
+    this.state.deleted += deleted;
+    const typeProgress = this.progress.types[type];
+    if (typeProgress) typeProgress.deleted += deleted;
   }
 
   /** Whether a type still has pages to read (in `phase`, or in any phase before done). */
@@ -370,11 +529,20 @@ class SyncRun {
   private refreshTypeProgress(): void {
     for (const type of this.selected) {
       const typeState = this.state.types[type];
+      const live = this.live[type];
       this.progress.types[type] = typeState
-        ? { phase: typeState.phase, pages: typeState.pages, ...typeState.counts }
+        ? {
+            phase: typeState.phase,
+            ...addLive(live, typeState.pages, typeState.counts),
+          }
         : { phase: this.state.skipped.includes(type) ? 'done' : 'pending', pages: 0, ...ZERO_COUNTS };
     }
   }
+}
+
+function addLive(live: LiveCounts | undefined, pages: number, counts: EntityCounts): LiveCounts {
+  const base = live ?? { pages: 0, ...ZERO_COUNTS };
+  return { pages: base.pages + pages, ...addCounts(base, counts) };
 }
 
 /**
