@@ -17,8 +17,10 @@ COPY . .
 # Run unprivileged; the app only needs to read /app.
 USER node
 ENV HOST=0.0.0.0 \
-    PORT=3000
-EXPOSE 3000
+    PORT=3000 \
+    WORKER_METRICS_HOST=0.0.0.0
+# The API, and the worker's Prometheus metrics (WORKER_METRICS_PORT).
+EXPOSE 3000 9464
 
 # A bounded V8 heap: the worker streams pages and holds nothing library-sized, but V8 otherwise lets
 # its heap grow lazily towards a quarter of the machine's memory (docs/performance.md).

@@ -7,14 +7,19 @@ import { errorHandler, validationHook } from './middleware/errors.js';
 import { defaultLogger, requestLogger } from './middleware/logging.js';
 import { createMetrics } from './middleware/metrics.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerHookRoutes } from './routes/hooks.js';
 import { registerLibraryRoutes } from './routes/library.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerScheduleRoutes } from './routes/schedule.js';
+import { registerStatusPageRoutes } from './routes/status-page.js';
 import { registerSyncEventRoutes } from './routes/sync-events.js';
 import { registerSyncLogRoutes } from './routes/sync-logs.js';
 import { registerSyncRunRoutes } from './routes/sync-runs.js';
 import { registerSyncStartRoutes } from './routes/sync-start.js';
 import { registerSyncStatusRoutes } from './routes/sync-status.js';
+import { registerUserActivityRoutes } from './routes/user-activity.js';
+import { registerUserRestrictionRoutes } from './routes/user-restrictions.js';
+import { registerUserRoutes } from './routes/users.js';
 
 export type { ApiDependencies } from './context.js';
 export { defaultLogger as createApiLogger } from './middleware/logging.js';
@@ -24,8 +29,9 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * The HTTP API (docs/api.md): sync control and history, the smart-sync schedule, library reads
- * in Stash's filter language, and the operational endpoints. Routes are declared with zod
- * schemas, which validate every input and generate /openapi.json.
+ * in Stash's filter language (as a user: X-Mirror-User), users and their views, and the
+ * operational endpoints. Routes are declared with zod schemas, which validate every input and
+ * generate /openapi.json.
  */
 export function createApiApp(deps: ApiDependencies): OpenAPIHono<AppEnv> {
   const logger = deps.logger ?? defaultLogger();
@@ -52,6 +58,7 @@ export function createApiApp(deps: ApiDependencies): OpenAPIHono<AppEnv> {
 
   registerOperationRoutes(app, ctx, metrics);
   registerDocsRoutes(app);
+  registerStatusPageRoutes(app);
   // Before the sync-start routes: POST /api/sync/schedule/trigger also matches
   // /api/sync/{entityType}/{id}, and Hono runs matching routes in registration order.
   registerScheduleRoutes(app, ctx);
@@ -60,7 +67,11 @@ export function createApiApp(deps: ApiDependencies): OpenAPIHono<AppEnv> {
   registerSyncRunRoutes(app, ctx);
   registerSyncEventRoutes(app, ctx);
   registerSyncLogRoutes(app, ctx);
+  registerHookRoutes(app, ctx, deps.hooks);
   registerLibraryRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
+  registerUserRestrictionRoutes(app, ctx);
+  registerUserActivityRoutes(app, ctx);
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError(errorHandler(logger));

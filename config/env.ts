@@ -39,7 +39,20 @@ export const envSchema = z.object({
     .default(3000),
   HOST: z.string().trim().min(1).optional(),
   API_TOKEN: z.string().optional(),
+  /** POST /api/hooks/stash: a window of hooks closes this long after its last hook. */
+  HOOK_WINDOW_MS: positiveInt(1500).pipe(z.number().max(60_000, 'must be at most 60000')),
+  /** ...and at the latest this long after its first, however busy the burst. */
+  HOOK_MAX_WAIT_MS: positiveInt(10_000).pipe(z.number().max(600_000, 'must be at most 600000')),
+  /** More distinct entities than this in one window become one smart sync (0: always a smart sync). */
+  HOOK_ENTITY_LIMIT: z.coerce
+    .number({ message: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 1000')
+    .max(1000, 'must be between 0 and 1000')
+    .default(20),
   SYNC_PAGE_SIZE: positiveInt(500).pipe(z.number().max(5000, 'must be at most 5000')),
+  /** Id ranges of scenes, images and galleries walked at once (each its own checkpoint and retry). */
+  SYNC_WALK_CONCURRENCY: positiveInt(2).pipe(z.number().max(16, 'must be at most 16')),
   SYNC_MAX_DELETE_SHARE: z.coerce
     .number({ message: 'must be a number between 0 and 1' })
     .min(0, 'must be between 0 and 1')
@@ -55,6 +68,14 @@ export const envSchema = z.object({
   SMART_SYNC_SCHEDULE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** How far Stash's clock may run ahead of the worker's (settling the high-water second). */
   SYNC_CLOCK_SKEW_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).min(0).max(86_400).default(300),
+  /** The worker's Prometheus endpoint (GET /metrics); 0 serves none. */
+  WORKER_METRICS_PORT: z.coerce
+    .number({ message: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(9464),
+  WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STASH_MIRROR_DATA_DIR: z.string().optional(),
 });

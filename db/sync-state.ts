@@ -1,5 +1,5 @@
 import type { EntityType } from '../stash/entity-types.js';
-import { jsonb, type Sql, type TransactionSql } from './client.js';
+import { jsonb, type Sql, type TransactionSql, withSyncTransaction } from './client.js';
 import type { SyncType } from './vocabulary.js';
 
 type Db = Sql | TransactionSql;
@@ -94,8 +94,40 @@ export async function listSyncState(db: Db): Promise<SyncStateRow[]> {
   return db<SyncStateRow[]>`select * from sync_state order by entity_type`;
 }
 
+/** When each type last finished a walk of any sync type (the newer of its two marks; null: never). */
+export async function lastTypeSyncs(db: Db): Promise<Array<{ entityType: EntityType; at: Date | null }>> {
+  const rows =
+    await db`select entity_type, greatest(last_full_sync_at, last_incremental_sync_at) as at from sync_state`;
+  return rows.map((row) => ({ entityType: row.entity_type as EntityType, at: (row.at as Date | null) ?? null }));
+}
+
 /** Whether any type has ever finished a full sync (dev starts the first one otherwise). */
 export async function hasFullySynced(db: Db): Promise<boolean> {
   const [row] = await db`select exists (select 1 from sync_state where last_full_sync_at is not null) as synced`;
   return Boolean(row?.synced);
+}
+
+/**
+ * Forgets one type's sync state (operators: `stash-mirror reset <type>`): its high-water mark and
+ * when that was read, its last sync times, the resume cursors of every sync type and every walk
+ * left in sync_walks, in one writer transaction. The next smart sync then finds no mark and walks
+ * the whole type, and the next full sync starts the type afresh instead of resuming. Mirrored rows
+ * are kept: the re-read updates them, and deletions are found as always (count signal, reconcile).
+ * Returns the state as it was, and how many walk rows went.
+ */
+export async function resetTypeSyncState(
+  sql: Sql,
+  type: EntityType,
+): Promise<{ before: SyncStateRow | null; walks: number }> {
+  return withSyncTransaction(sql, async (tx) => {
+    const [before] = await tx<SyncStateRow[]>`select * from sync_state where entity_type = ${type} for update`;
+    await tx`
+      update sync_state set
+        last_full_sync_at = null, last_incremental_sync_at = null,
+        high_water_mark_raw = null, high_water_mark_read_at = null,
+        resume_cursor = null, updated_at = now()
+      where entity_type = ${type}`;
+    const walks = await tx`delete from sync_walks where entity_type = ${type}`;
+    return { before: before ?? null, walks: walks.count };
+  });
 }

@@ -442,10 +442,6 @@ describe('hostile input at every route', () => {
   });
   afterAll(async () => {
     try {
-      await stack?.client.schedule
-        .getHandle(`${stack.workflowId}-smart-schedule`)
-        .delete()
-        .catch(() => {});
       if (stack) {
         const running = stack.client.workflow.list({
           query: `TaskQueue = "${stack.taskQueue}" AND ExecutionStatus = "Running"`,

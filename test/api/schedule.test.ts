@@ -19,10 +19,6 @@ describe('the smart-sync schedule over HTTP', () => {
     api = await startApi(stack);
   });
   afterAll(async () => {
-    await stack?.client.schedule
-      .getHandle(`${stack.workflowId}-smart-schedule`)
-      .delete()
-      .catch(() => {});
     await api?.close();
     await stack?.close();
   });

@@ -17,10 +17,6 @@ describe('single-entity sync and the scheduled smart sync', () => {
     await (await stack.startFull()).result();
   });
   afterAll(async () => {
-    await stack?.client.schedule
-      .getHandle(`${stack.workflowId}-smart-schedule`)
-      .delete()
-      .catch(() => {});
     await stack?.close();
   });
 

@@ -85,14 +85,19 @@ describe('worker metrics endpoint', () => {
     expect(sumOf(first, `${P}entities_total`, { entity_type: 'scene', outcome: 'created' })).toBe(
       stack.simulator.library.scenes.size,
     );
-    expect(sumOf(first, `${P}activity_duration_seconds_count`, { activity: 'walk', outcome: 'completed' })).toBeGreaterThan(
-      0,
-    );
+    expect(
+      sumOf(first, `${P}activity_duration_seconds_count`, { activity: 'walk', outcome: 'completed' }),
+    ).toBeGreaterThan(0);
     expect(
       sumOf(first, `${P}activity_duration_seconds_count`, { activity: 'recordRunStart', outcome: 'completed' }),
     ).toBe(1);
 
-    // A second run: every counter keeps what it had (nothing resets on a scrape or between runs).
+    // A second run, with a deletion and an edit to find: every counter keeps what it had (nothing
+    // resets on a scrape or between runs), and deletions (reconcile) count like pages do.
+    const scenes = [...stack.simulator.library.scenes.keys()].sort((a, b) => a - b);
+    const performers = [...stack.simulator.library.performers.keys()].sort((a, b) => a - b);
+    stack.simulator.control.remove('scene', scenes[3] as number);
+    stack.simulator.control.update('performer', performers[0] as number, { name: 'Renamed For Metrics' });
     const smart = await stack.start('smart');
     expect((await smart.result()).status).toBe('completed');
     const second = await scrape();
@@ -105,9 +110,14 @@ describe('worker metrics endpoint', () => {
     );
     const afterSmart = await recorded(stack);
     for (const type of ENTITY_TYPES) {
-      expect(sumOf(second, `${P}entities_total`, { entity_type: type, outcome: 'fetched' }), type).toBe(
-        afterSmart.counts.get(`${type}/fetched`) ?? 0,
-      );
+      expect(sumOf(second, `${P}pages_written_total`, { entity_type: type }), type).toBe(afterSmart.pages.get(type));
+      for (const outcome of ['fetched', 'created', 'updated', 'unchanged', 'failed', 'deleted']) {
+        expect(sumOf(second, `${P}entities_total`, { entity_type: type, outcome }), `${type} ${outcome}`).toBe(
+          afterSmart.counts.get(`${type}/${outcome}`) ?? 0,
+        );
+      }
     }
+    expect(sumOf(second, `${P}entities_total`, { entity_type: 'scene', outcome: 'deleted' })).toBe(1);
+    expect(sumOf(second, `${P}entities_total`, { entity_type: 'performer', outcome: 'updated' })).toBeGreaterThan(0);
   });
 });

@@ -6,6 +6,7 @@ import type { MainSyncType } from '../../db/vocabulary.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import { createStashClient } from '../../stash/client.js';
 import type { EntityType } from '../../stash/entity-types.js';
+import { scheduleIdFor } from '../../temporal/schedule.js';
 import {
   connectClient,
   type StartedSync,
@@ -29,13 +30,22 @@ export interface TestStack {
   taskQueue: string;
   workflowId: string;
   temporalAddress: string;
-  /** `stashUrl`: STASH_URL as the worker is given it (default: the simulator's base URL). */
-  startWorker(options?: { pageSize?: number; maxDeleteShare?: number; stashUrl?: string }): Promise<void>;
+  /**
+   * `stashUrl`: STASH_URL as the worker is given it (default: the simulator's base URL).
+   * `metrics`: serve the worker's metrics on a free port; `metricsUrl` is where.
+   */
+  startWorker(options?: {
+    pageSize?: number;
+    maxDeleteShare?: number;
+    stashUrl?: string;
+    metrics?: boolean;
+  }): Promise<{ metricsUrl: string | null }>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
   start(kind: MainSyncType, input?: SyncInput): Promise<StartedSync>;
   /** A single-entity sync beside the main sync. */
   startEntity(type: EntityType, id: number): Promise<StartedSync<EntitySyncSummary>>;
+  /** Stops the worker, deletes the smart-sync schedule if one was made, drops the database. */
   close(): Promise<void>;
 }
 
@@ -66,7 +76,7 @@ export async function createTestStack(
     workflowId,
     temporalAddress,
     async startWorker(options = {}) {
-      const { worker, connection } = await createWorker({
+      const { worker, connection, metrics } = await createWorker({
         temporalAddress,
         namespace: 'default',
         taskQueue,
@@ -78,9 +88,18 @@ export async function createTestStack(
         pageSize: options.pageSize ?? 100,
         maxDeleteShare: options.maxDeleteShare ?? 0.5,
         logRetentionDays: 90,
+        ...(options.metrics ? { metrics: { host: '127.0.0.1', port: 0 } } : {}),
       });
       const done = worker.run();
-      running = { worker, done, close: () => connection.close() };
+      running = {
+        worker,
+        done,
+        close: async () => {
+          await metrics?.close();
+          await connection.close();
+        },
+      };
+      return { metricsUrl: metrics?.url ?? null };
     },
     async stopWorker() {
       if (!running) return;
@@ -100,6 +119,11 @@ export async function createTestStack(
     },
     async close() {
       await stack.stopWorker();
+      // A schedule a test created (API, CLI, worker start) must not fire into the next test's stack.
+      await client.schedule
+        .getHandle(scheduleIdFor(workflowId))
+        .delete()
+        .catch(() => {});
       await client.connection.close();
       await listening.close();
       await db.drop();

@@ -10,6 +10,8 @@ describe('configuration', () => {
       TEMPORAL_TASK_QUEUE: 'stash-mirror',
       PORT: 3000,
       SYNC_PAGE_SIZE: 500,
+      WORKER_METRICS_PORT: 9464,
+      WORKER_METRICS_HOST: '127.0.0.1',
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.STASH_URL).toBeUndefined();
@@ -22,6 +24,8 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ URL/],
     ['TEMPORAL_ADDRESS', 'localhost', /TEMPORAL_ADDRESS must be host:port/],
     ['SYNC_MAX_DELETE_SHARE', '2', /SYNC_MAX_DELETE_SHARE must be between 0 and 1/],
+    ['WORKER_METRICS_PORT', '-1', /WORKER_METRICS_PORT must be between 0 and 65535/],
+    ['WORKER_METRICS_PORT', 'metrics', /WORKER_METRICS_PORT must be a port number/],
   ])('names the variable when %s=%s', (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(message);
