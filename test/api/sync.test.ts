@@ -288,6 +288,9 @@ describe('cancel mid-run, then resume', () => {
       return Number(row?.seq ?? 0);
     };
     await waitFor(async () => (await cursorSeq()) >= 3, 180_000);
+    // Slow every further page right down: the walks learn of the cancellation at their next
+    // heartbeat (throttled to seconds), and must not finish the scenes meanwhile.
+    stack.simulator.control.setFaults({ latencyMs: 1000 });
 
     const cancel = await api.request<{ status: string; statusUrl: string }>(
       'POST',

@@ -28,6 +28,9 @@ describe('a cancelled full sync', () => {
       const walks = await scenePagesDone();
       return walks.walks > 0 && walks.least >= 2 ? walks : undefined;
     });
+    // Slow every further page right down: the walks learn of the cancellation at their next
+    // heartbeat (throttled to seconds), and must not finish the library meanwhile.
+    stack.simulator.control.setFaults({ latencyMs: 1000 });
     await stack.client.workflow.getHandle(first.workflowId).cancel();
     await expect(first.result()).rejects.toThrow();
     stack.simulator.control.clearFaults();
