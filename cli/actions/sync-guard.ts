@@ -9,6 +9,7 @@ import type { AppConfig } from '../../config/env.js';
 import type { Sql } from '../../db/client.js';
 import { runningRunRow } from '../../db/runs.js';
 import { runningSyncRunId } from '../../temporal/run-identity.js';
+import { withDeadline } from '../../temporal/sync-client.js';
 import { EXIT, fail } from '../shared.js';
 import { connectTemporal, messageOf } from './session.js';
 
@@ -19,7 +20,7 @@ export async function refuseWhileSyncing(config: AppConfig, sql: Sql, what: stri
   try {
     const client = await connectTemporal(config);
     try {
-      const runId = await client.withDeadline(Date.now() + 3000, () => runningSyncRunId(client, workflowId));
+      const runId = await withDeadline(client, 3000, () => runningSyncRunId(client, workflowId));
       if (runId) busy(runId, what);
       return;
     } finally {

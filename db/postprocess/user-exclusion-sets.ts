@@ -1,8 +1,9 @@
-import { ENTITY_TABLES } from '../../stash/entity-types.js';
+import { ENTITY_TABLES, type EntityType } from '../../stash/entity-types.js';
 import type { TransactionSql } from '../client.js';
 import type { Restrictions } from '../user-settings.js';
-import type { ExclusionReason, RestrictionType } from '../user-vocabulary.js';
+import { type ExclusionReason, RESTRICTION_TYPES, type RestrictionType } from '../user-vocabulary.js';
 import type { Fragment } from './shared.js';
+import { CASCADE_EDGES, CONTENT_EDGES, edgesFrom, ownersLinkedTo } from './user-edges.js';
 import { addEmpties, countExcludedWhole } from './user-exclusion-counts.js';
 
 /**
@@ -76,78 +77,46 @@ class Stages {
     await stage.add('tag', 'cascade', true, descendants(tx, TAG_TREE, cascading(tx, 'tag')));
 
     await stage.own('studio');
-    await stage.add('studio', 'cascade', true, carrying(tx, 'studio_tags', 'studio_id'));
+    await stage.add('studio', 'cascade', true, reachedFrom(tx, 'studio', 'tag'));
     await stage.add('studio', 'cascade', true, descendants(tx, STUDIO_TREE, cascading(tx, 'studio')));
 
     await stage.own('group');
-    await stage.add('group', 'cascade', true, carrying(tx, 'group_tags', 'group_id'));
-    await stage.add('group', 'cascade', true, ofStudio(tx, 'groups'));
+    await stage.add('group', 'cascade', true, reachedFrom(tx, 'group', 'tag'));
+    await stage.add('group', 'cascade', true, reachedFrom(tx, 'group', 'studio'));
     await stage.add('group', 'cascade', true, descendants(tx, GROUP_TREE, cascading(tx, 'group')));
 
     await stage.own('gallery');
-    await stage.add('gallery', 'cascade', true, carrying(tx, 'gallery_tags', 'gallery_id'));
-    await stage.add('gallery', 'cascade', true, ofStudio(tx, 'galleries'));
+    await stage.add('gallery', 'cascade', true, reachedFrom(tx, 'gallery', 'tag'));
+    await stage.add('gallery', 'cascade', true, reachedFrom(tx, 'gallery', 'studio'));
 
     await stage.own('performer');
-    await stage.add('performer', 'cascade', true, carrying(tx, 'performer_tags', 'performer_id'));
+    await stage.add('performer', 'cascade', true, reachedFrom(tx, 'performer', 'tag'));
     await tx`analyze ux_set`;
   }
 
+  /** Scenes, then images: each over its content edges (user-edges.ts), the same links that count it. */
   async media(): Promise<void> {
     const { stage } = this;
     const tx = stage.tx;
-    await stage.own('scene');
-    await stage.onlyIncluded('scene', 'tag', (allowed) =>
-      unionAll(tx, [
-        linkedTo(tx, 'scene_tags', 'scene_id', 'tag_id', allowed),
-        linkedTo(tx, 'scene_inherited_tags', 'scene_id', 'tag_id', allowed),
-      ]),
-    );
-    await stage.onlyIncluded('scene', 'studio', (allowed) => tx`select id from scenes where studio_id in (${allowed})`);
-    await stage.onlyIncluded('scene', 'group', (allowed) =>
-      linkedTo(tx, 'scene_groups', 'scene_id', 'group_id', allowed),
-    );
-    await stage.add(
-      'scene',
-      'cascade',
-      false,
-      unionAll(tx, [
-        linkedTo(tx, 'scene_tags', 'scene_id', 'tag_id', cascading(tx, 'tag')),
-        linkedTo(tx, 'scene_inherited_tags', 'scene_id', 'tag_id', cascading(tx, 'tag')),
-        linkedTo(tx, 'scene_performers', 'scene_id', 'performer_id', cascading(tx, 'performer')),
-        linkedTo(tx, 'scene_groups', 'scene_id', 'group_id', cascading(tx, 'group')),
-        tx`select id from scenes where studio_id in (${cascading(tx, 'studio')})`,
-      ]),
-    );
-
-    await stage.own('image');
-    await stage.onlyIncluded('image', 'tag', (allowed) =>
-      linkedTo(tx, 'image_effective_tags', 'image_id', 'tag_id', allowed),
-    );
-    await stage.onlyIncluded(
-      'image',
-      'studio',
-      (allowed) => tx`select image_id from image_effective where studio_id in (${allowed})`,
-    );
-    await stage.onlyIncluded('image', 'gallery', (allowed) =>
-      linkedTo(tx, 'image_galleries', 'image_id', 'gallery_id', allowed),
-    );
-    await stage.add(
-      'image',
-      'cascade',
-      false,
-      unionAll(tx, [
-        linkedTo(tx, 'image_effective_tags', 'image_id', 'tag_id', cascading(tx, 'tag')),
-        linkedTo(tx, 'image_effective_performers', 'image_id', 'performer_id', cascading(tx, 'performer')),
-        linkedTo(tx, 'image_galleries', 'image_id', 'gallery_id', cascading(tx, 'gallery')),
-        tx`select image_id from image_effective where studio_id in (${cascading(tx, 'studio')})`,
-      ]),
-    );
+    for (const type of ['scene', 'image'] as const) {
+      await stage.own(type);
+      for (const dimension of RESTRICTION_TYPES) {
+        const edges = edgesFrom(CONTENT_EDGES, type, dimension);
+        if (edges.length === 0) continue;
+        await stage.onlyIncluded(type, dimension, (allowed) =>
+          unionAll(
+            tx,
+            edges.map((e) => ownersLinkedTo(tx, e, allowed)),
+          ),
+        );
+      }
+      await stage.add(type, 'cascade', false, reachedFrom(tx, type));
+    }
     await tx`analyze ux_set`;
   }
 }
 
-type StageType = 'tag' | 'studio' | 'group' | 'gallery' | 'performer' | 'scene' | 'image';
+type StageType = EntityType;
 
 /** A hierarchy to follow downwards: rows of `table` whose `parent` is a found id add their `child`. */
 interface Tree {
@@ -276,19 +245,16 @@ function descendants(tx: TransactionSql, tree: Tree, roots: Fragment): Fragment 
     select id from down`;
 }
 
-/** Owners in `table` linked (through `target`) to one of `targets`. */
-function linkedTo(tx: TransactionSql, table: string, owner: string, target: string, targets: Fragment): Fragment {
-  return tx`select ${tx(owner)} from ${tx(table)} where ${tx(target)} in (${targets})`;
-}
-
-/** Entities whose own tag link (`table`: <type>_tags) names a cascading tag. */
-function carrying(tx: TransactionSql, table: string, owner: string): Fragment {
-  return linkedTo(tx, table, owner, 'tag_id', cascading(tx, 'tag'));
-}
-
-/** Rows of `table` (groups, galleries) whose studio_id is a cascading studio. */
-function ofStudio(tx: TransactionSql, table: string): Fragment {
-  return tx`select id from ${tx(table)} where studio_id in (${cascading(tx, 'studio')})`;
+/**
+ * `owner` entities linked to a cascading entity (of `target`, or of any type) along the links an
+ * exclusion cascades over (user-edges.ts); hierarchies are followed by `descendants` instead.
+ */
+function reachedFrom(tx: TransactionSql, owner: StageType, target?: StageType): Fragment {
+  const edges = edgesFrom(CASCADE_EDGES, owner, target).filter((e) => e.target !== owner);
+  return unionAll(
+    tx,
+    edges.map((e) => ownersLinkedTo(tx, e, cascading(tx, e.target))),
+  );
 }
 
 /** A temp table (ON COMMIT DROP) of (entity_type, entity_id) keys. */

@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from '../client.js';
 import { runStartedAt } from '../runs.js';
 import { INCLUDE_READS } from '../user-vocabulary.js';
 import { type Fragment, loadRunChanges } from './shared.js';
+import { CASCADE_EDGES, COUNTED_EDGES } from './user-edges.js';
 import { groupSceneCount, isEmpty } from './user-exclusion-counts.js';
 import { unionAll } from './user-exclusion-sets.js';
 
@@ -67,55 +68,6 @@ function marks(tx: TransactionSql, keys: Fragment): Fragment {
     union
     select r.user_id from user_restrictions r join ${keys} k on k.entity_type = r.entity_type and k.entity_id = any(r.entity_ids)`;
 }
-
-/** A link from an owner to a target: a link table, or a column of the owner's row (owner column `id`). */
-interface Edge {
-  owner: string;
-  table: string;
-  ownerColumn: string;
-  targetColumn: string;
-  target: string;
-}
-const edge = (owner: string, table: string, ownerColumn: string, targetColumn: string, target: string): Edge => ({
-  owner,
-  table,
-  ownerColumn,
-  targetColumn,
-  target,
-});
-
-/** Links from scenes and images to what counts them (entity_counts' links): both rules use these. */
-const CONTENT_EDGES: readonly Edge[] = [
-  edge('scene', 'scene_tags', 'scene_id', 'tag_id', 'tag'),
-  edge('scene', 'scene_inherited_tags', 'scene_id', 'tag_id', 'tag'),
-  edge('scene', 'scene_performers', 'scene_id', 'performer_id', 'performer'),
-  edge('scene', 'scene_groups', 'scene_id', 'group_id', 'group'),
-  edge('scene', 'scenes', 'id', 'studio_id', 'studio'),
-  edge('image', 'image_effective_tags', 'image_id', 'tag_id', 'tag'),
-  edge('image', 'image_effective_performers', 'image_id', 'performer_id', 'performer'),
-  edge('image', 'image_galleries', 'image_id', 'gallery_id', 'gallery'),
-  edge('image', 'image_effective', 'image_id', 'studio_id', 'studio'),
-];
-
-/** Every link an exclusion cascades over (user-exclusion-sets.ts). */
-const CASCADE_EDGES: readonly Edge[] = [
-  ...CONTENT_EDGES,
-  edge('gallery', 'gallery_tags', 'gallery_id', 'tag_id', 'tag'),
-  edge('gallery', 'galleries', 'id', 'studio_id', 'studio'),
-  edge('performer', 'performer_tags', 'performer_id', 'tag_id', 'tag'),
-  edge('studio', 'studio_tags', 'studio_id', 'tag_id', 'tag'),
-  edge('studio', 'studios', 'id', 'parent_id', 'studio'),
-  edge('group', 'group_tags', 'group_id', 'tag_id', 'tag'),
-  edge('group', 'groups', 'id', 'studio_id', 'studio'),
-  edge('group', 'group_relations', 'sub_group_id', 'containing_group_id', 'group'),
-  edge('tag', 'tag_parents', 'child_id', 'parent_id', 'tag'),
-];
-
-/** Links that count a scene for a gallery too (entity_counts), though no exclusion cascades over them. */
-const COUNTED_EDGES: readonly Edge[] = [
-  ...CONTENT_EDGES,
-  edge('scene', 'scene_galleries', 'scene_id', 'gallery_id', 'gallery'),
-];
 
 /** (entity_type, entity_id) the changed entities link to now, along every link an exclusion cascades over. */
 function linkTargets(tx: TransactionSql): Fragment {
