@@ -101,7 +101,7 @@ export class HookCoalescer {
   private readonly pending = new Map<string, PendingEntity>();
   private windowSmart = false;
   private windowHooks = 0;
-  private windowOpenedAt: number | null = null;
+  /** When the open window closes at the latest (null: no window is open). */
   private windowDeadline: number | null = null;
   private windowClosesAt: number | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -148,7 +148,6 @@ export class HookCoalescer {
     this.pending.clear();
     this.windowSmart = false;
     this.windowHooks = 0;
-    this.windowOpenedAt = null;
     this.windowDeadline = null;
     this.windowClosesAt = null;
     if (this.closed || (!smart && entities.length === 0)) return;
@@ -160,7 +159,7 @@ export class HookCoalescer {
   /** Nothing gathered, nothing being started, no smart sync running, waiting or queued. */
   isIdle(): boolean {
     return (
-      this.windowOpenedAt === null && this.pending.size === 0 && this.startingEntities === 0 && this.smart === 'idle'
+      this.windowDeadline === null && this.pending.size === 0 && this.startingEntities === 0 && this.smart === 'idle'
     );
   }
 
@@ -169,7 +168,7 @@ export class HookCoalescer {
     return {
       ...this.options,
       window: {
-        open: this.windowOpenedAt !== null,
+        open: this.windowDeadline !== null,
         hooks: this.windowHooks,
         pendingEntities: this.pending.size,
         smartSync: this.windowSmart,
@@ -206,10 +205,7 @@ export class HookCoalescer {
   /** (Re)starts the quiet-period timer, never past the window's deadline. */
   private arm(): void {
     const now = Date.now();
-    if (this.windowOpenedAt === null || this.windowDeadline === null) {
-      this.windowOpenedAt = now;
-      this.windowDeadline = now + this.options.maxWaitMs;
-    }
+    if (this.windowDeadline === null) this.windowDeadline = now + this.options.maxWaitMs;
     this.windowClosesAt = Math.min(now + this.options.windowMs, this.windowDeadline);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), this.windowClosesAt - now);

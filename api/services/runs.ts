@@ -1,33 +1,12 @@
+import { type RunJson, runJsonOf } from '../../db/run-view.js';
 import { findRunRow, listRunRows, type RunFilter, type RunRow, runFailureRows } from '../../db/runs.js';
-import type { RunStatus, SyncType } from '../../db/vocabulary.js';
-import {
-  describeChain,
-  isTemporalUnavailable,
-  parseSyncRunId,
-  runningSyncRunId,
-  runUiUrl,
-} from '../../temporal/run-identity.js';
+import type { RunStatus } from '../../db/vocabulary.js';
+import { describeChain, isTemporalUnavailable, parseSyncRunId, runningSyncRunId } from '../../temporal/run-identity.js';
 import { queryProgress, syncTypeOfWorkflow, withDeadline } from '../../temporal/sync-client.js';
 import type { ApiContext } from '../context.js';
 
-type Counts = Record<string, Record<string, number>>;
-
-/** A sync_runs row as the API shows it. */
-export interface RunView {
-  id: string;
-  workflowId: string;
-  temporalRunId: string;
-  type: SyncType;
-  trigger: string;
-  status: RunStatus;
-  startedAt: string;
-  completedAt: string | null;
-  durationSeconds: number | null;
-  counts: Counts;
-  totals: Record<string, number>;
-  progress: Record<string, unknown>;
-  error: string | null;
-  temporalUiUrl: string | null;
+/** A sync_runs row as the API shows it: the run's JSON (db/run-view.ts) and where to read it. */
+export interface RunView extends RunJson {
   links: { self: string; events: string; cancel: string };
 }
 
@@ -36,58 +15,14 @@ export function runPath(runId: string): string {
   return `/api/sync/runs/${encodeURIComponent(runId)}`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : value == null ? null : String(value);
 }
 
-function asCounts(value: unknown): Counts {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-  const counts: Counts = {};
-  for (const [type, entry] of Object.entries(value as Record<string, unknown>)) {
-    if (!entry || typeof entry !== 'object') continue;
-    const numbers: Record<string, number> = {};
-    for (const [key, count] of Object.entries(entry as Record<string, unknown>)) {
-      const parsed = Number(count);
-      if (Number.isFinite(parsed)) numbers[key] = parsed;
-    }
-    counts[type] = numbers;
-  }
-  return counts;
-}
-
-function totalsOf(counts: Counts): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const entry of Object.values(counts)) {
-    for (const [key, count] of Object.entries(entry)) totals[key] = (totals[key] ?? 0) + count;
-  }
-  return totals;
-}
-
 export function toRunView(ctx: ApiContext, row: RunRow): RunView {
-  const startedAt = row.started_at;
-  const completedAt = row.completed_at ?? null;
-  const counts = asCounts(row.counts);
-  const id = row.id;
-  const path = runPath(id);
+  const path = runPath(row.id);
   return {
-    id,
-    workflowId: row.workflow_id,
-    temporalRunId: row.temporal_run_id,
-    type: row.sync_type,
-    trigger: row.trigger,
-    status: row.status,
-    startedAt: iso(startedAt) ?? '',
-    completedAt: iso(completedAt),
-    durationSeconds: completedAt ? Math.round((completedAt.getTime() - startedAt.getTime()) / 100) / 10 : null,
-    counts,
-    totals: totalsOf(counts),
-    progress: isObject(row.progress) ? row.progress : {},
-    error: row.error ?? null,
-    temporalUiUrl: runUiUrl(ctx.temporalUiUrl, ctx.namespace, row.workflow_id, row.temporal_run_id),
+    ...runJsonOf(row, { uiUrl: ctx.temporalUiUrl, namespace: ctx.namespace }),
     links: { self: path, events: `${path}/events`, cancel: `${path}/cancel` },
   };
 }

@@ -1,84 +1,28 @@
 /**
- * What the CLI shows of runs (pure): a sync_runs row as JSON (the API's field names), and a run's
- * progress, from the workflow's progress query or from the durable copy in sync_runs.
+ * What the CLI shows of runs (pure): a sync_runs row as JSON (the API's, db/run-view.ts), and a
+ * run's progress, from the workflow's progress query or from the durable copy in sync_runs.
  */
+import {
+  isRecord,
+  type RunJson,
+  runCountsOf,
+  runJsonOf,
+  sumRunCounts,
+  type TemporalUiLink,
+} from '../../db/run-view.js';
 import type { RunRow } from '../../db/runs.js';
 import { type EntityCounts, ZERO_COUNTS } from '../../db/vocabulary.js';
 import { ENTITY_TYPES, type EntityType } from '../../stash/entity-types.js';
-import { runUiUrl } from '../../temporal/run-identity.js';
 import type { SyncProgress } from '../../workflows/progress.js';
 
-type Counts = Record<string, Partial<EntityCounts>>;
+/** A run as the CLI prints it: the API's JSON of a run (db/run-view.ts), without the API's links. */
+export type RunView = RunJson;
+export type UiLink = TemporalUiLink;
 
-export interface RunView {
-  id: string;
-  workflowId: string;
-  temporalRunId: string;
-  type: string;
-  trigger: string;
-  status: string;
-  startedAt: string;
-  completedAt: string | null;
-  durationSeconds: number | null;
-  counts: Counts;
-  totals: Partial<EntityCounts>;
-  progress: Record<string, unknown>;
-  error: string | null;
-  temporalUiUrl: string | null;
-}
-
-export interface UiLink {
-  uiUrl: string | null;
-  namespace: string;
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** sync_runs.counts as numbers per type and outcome (anything else dropped). */
-function countsOf(value: unknown): Counts {
-  return Object.fromEntries(
-    Object.entries(record(value)).map(([type, outcomes]) => [
-      type,
-      Object.fromEntries(
-        Object.entries(record(outcomes))
-          .map(([outcome, n]) => [outcome, Number(n)] as const)
-          .filter(([, n]) => Number.isFinite(n)),
-      ),
-    ]),
-  );
-}
+export const toRunView = (row: RunRow, link: UiLink): RunView => runJsonOf(row, link);
 
 /** Every outcome added up over the types. */
-export function sumCounts(counts: Counts): Partial<EntityCounts> {
-  const totals: Record<string, number> = {};
-  for (const outcomes of Object.values(counts)) {
-    for (const [outcome, n] of Object.entries(outcomes)) totals[outcome] = (totals[outcome] ?? 0) + (n ?? 0);
-  }
-  return totals;
-}
-
-export function toRunView(row: RunRow, link: UiLink): RunView {
-  const counts = countsOf(row.counts);
-  const completed = row.completed_at;
-  return {
-    id: row.id,
-    workflowId: row.workflow_id,
-    temporalRunId: row.temporal_run_id,
-    type: row.sync_type,
-    trigger: row.trigger,
-    status: row.status,
-    startedAt: row.started_at.toISOString(),
-    completedAt: completed ? completed.toISOString() : null,
-    durationSeconds: completed ? Math.round((completed.getTime() - row.started_at.getTime()) / 100) / 10 : null,
-    counts,
-    totals: sumCounts(counts),
-    progress: record(row.progress),
-    error: row.error ?? null,
-    temporalUiUrl: runUiUrl(link.uiUrl, link.namespace, row.workflow_id, row.temporal_run_id),
-  };
-}
+export const sumCounts = sumRunCounts;
 
 // ------------------------------------------------------------------------------------- progress
 
@@ -117,8 +61,8 @@ export function progressFromQuery(progress: SyncProgress): ProgressView {
  * phase is not kept there: a running run's types show as walking once they have pages.
  */
 export function progressFromRow(row: RunRow): ProgressView {
-  const progress = record(row.progress);
-  const counts = countsOf(row.counts);
+  const progress = isRecord(row.progress) ? row.progress : {};
+  const counts = runCountsOf(row.counts);
   const running = row.status === 'running';
   const types = ENTITY_TYPES.flatMap((type): TypeLine[] => {
     const pages = Number(progress[`pages:${type}`] ?? 0) || 0;
