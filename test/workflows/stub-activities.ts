@@ -12,6 +12,7 @@ import type { EntityType } from '../../stash/entity-types.js';
 import type { ReconcileResult } from '../../sync/reconcile.js';
 import type { SmartProbeResult } from '../../sync/smart.js';
 import type { TypeSyncState } from '../../sync/type-sync.js';
+import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { workflowBundle } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
 
@@ -325,6 +326,9 @@ export function useStubWorkers(): RunWithStubs {
   let env: TestWorkflowEnvironment | undefined;
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+    // As the real worker does at start (worker/create-worker.ts): runs started with our search
+    // attributes fail their first workflow task on a namespace that lacks them.
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   });
   afterAll(async () => {
     await env?.teardown();
