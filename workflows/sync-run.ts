@@ -449,10 +449,8 @@ class SyncRun {
     const type = typeState.entityType;
     while (typeState.phase === phase) {
       const walks = Array.from({ length: typeState.walks ?? 1 }, (_, walk) => walk);
-      const finished = await Promise.allSettled(walks.map((walk) => this.walkUntilDone(type, phase, walk)));
-      const failed = finished.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) throw failed.reason;
-      if (finished.some((result) => result.status === 'fulfilled' && !result.value)) return; // out of budget
+      const finished = await settleAll(walks.map((walk) => this.walkUntilDone(type, phase, walk)));
+      if (finished.some((done) => !done)) return; // out of budget
       typeState = await pageActivities.completeWalkPhase({
         runId: this.state.runId,
         syncType: this.kind,
@@ -549,10 +547,11 @@ function addLive(live: LiveCounts | undefined, pages: number, counts: EntityCoun
  * Waits for every branch, then rethrows the first failure. Promise.all would reject at once and
  * let the run record its end while sibling activities still run (and schedule more pages).
  */
-async function settleAll(branches: Promise<unknown>[]): Promise<void> {
+async function settleAll<T>(branches: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(branches);
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** The innermost cause of an activity failure is the readable one. */
