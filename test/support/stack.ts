@@ -32,13 +32,16 @@ export interface TestStack {
   temporalAddress: string;
   /**
    * `stashUrl`: STASH_URL as the worker is given it (default: the simulator's base URL).
-   * `metrics`: serve the worker's metrics on a free port; `metricsUrl` is where.
+   * `metrics`: serve the worker's metrics on a free port; `metricsUrl` is where. `apiKey`: the
+   * key the worker sends (a wrong one tests Stash's 401).
    */
   startWorker(options?: {
     pageSize?: number;
     maxDeleteShare?: number;
     stashUrl?: string;
     metrics?: boolean;
+    /** STASH_API_KEY as the worker is given it (default: the simulator's own key). */
+    apiKey?: string;
   }): Promise<{ metricsUrl: string | null }>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
@@ -83,7 +86,7 @@ export async function createTestStack(
         sql: db.sql,
         stash: createStashClient({
           url: options.stashUrl ?? listening.url,
-          apiKey: simulatorOptions.apiKey ?? undefined,
+          apiKey: options.apiKey ?? simulatorOptions.apiKey ?? undefined,
         }),
         pageSize: options.pageSize ?? 100,
         maxDeleteShare: options.maxDeleteShare ?? 0.5,
