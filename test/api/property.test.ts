@@ -23,8 +23,8 @@ const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'GET', path: '/api/sync/schedule' },
   { method: 'PUT', path: '/api/sync/schedule' },
   { method: 'POST', path: '/api/sync/schedule/trigger' },
-  { method: 'GET', path: '/api/scenes/:p/sync-logs' },
   ...LIBRARY.flatMap((type) => [
+    { method: 'GET', path: `/api/${type}/:p/sync-logs` },
     { method: 'POST', path: `/api/library/${type}` },
     { method: 'GET', path: `/api/library/${type}/:p` },
   ]),
@@ -40,6 +40,8 @@ const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   { method: 'DELETE', path: '/api/users/:p/hidden/:p/:p' },
   { method: 'POST', path: '/api/users/:p/activity' },
   { method: 'GET', path: '/api/users/:p/stats' },
+  { method: 'POST', path: '/api/hooks/stash' },
+  { method: 'GET', path: '/api/hooks/stash' },
   { method: 'GET', path: '/healthz' },
   { method: 'GET', path: '/readyz' },
   { method: 'GET', path: '/openapi.json' },
