@@ -1,32 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffMirror } from '../support/compare.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 import { waitFor } from '../support/wait.js';
-
-const CLI = fileURLToPath(new URL('../../bin/stash-mirror.js', import.meta.url));
-
-function startWorkerProcess(stack: TestStack): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'worker'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.db.url,
-      STASH_URL: stack.stashUrl,
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      // This test's own lock id, and no schedule: a scheduled smart sync under another id would
-      // sync the same database beside the run under test.
-      SYNC_WORKFLOW_ID: stack.workflowId,
-      SMART_SYNC_SCHEDULE: 'off',
-      SYNC_PAGE_SIZE: '50',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.resume();
-  return child;
-}
+import { startWorkerProcess } from '../support/worker-process.js';
 
 describe('a worker killed mid-sync', () => {
   let stack: TestStack;
