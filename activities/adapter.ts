@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { AttemptTiming } from '../stash/outage.js';
 import type { WorkSignals } from '../sync/context.js';
 
 /**
@@ -10,21 +11,47 @@ import type { WorkSignals } from '../sync/context.js';
  * whose type is the error's class name. Nothing keeps a list of error names.
  */
 export function activity<I, O>(work: (input: I, signals: WorkSignals) => Promise<O>): (input: I) => Promise<O> {
-  return async (input: I) => {
-    const context = Context.current();
-    const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-    try {
-      return await work(input, {
-        heartbeat: (details) => context.heartbeat(details),
-        signal: context.cancellationSignal,
-      });
-    } catch (error) {
-      if (isNonRetryable(error)) throw ApplicationFailure.nonRetryable(error.message, error.name);
-      throw error;
-    } finally {
-      clearInterval(timer);
-    }
-  };
+  return activityAdapter({})(work);
+}
+
+/** What decides, for every activity of a worker, when a retryable failure should stop retrying. */
+export interface AdapterPolicy {
+  /**
+   * Given a retryable error and the attempt's timing, the non-retryable error to fail with instead
+   * (e.g. Stash unreachable for longer than its budget: stash/outage.ts), or null to retry.
+   */
+  giveUp?: (error: unknown, timing: AttemptTiming) => Error | null;
+}
+
+/** The adapter with a worker's policy (createActivities builds one from its dependencies). */
+export function activityAdapter(policy: AdapterPolicy) {
+  return <I, O>(work: (input: I, signals: WorkSignals) => Promise<O>): ((input: I) => Promise<O>) =>
+    async (input: I) => {
+      const context = Context.current();
+      const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      try {
+        return await work(input, {
+          heartbeat: (details) => context.heartbeat(details),
+          signal: context.cancellationSignal,
+        });
+      } catch (error) {
+        // A cancelled attempt's error is the cancellation's, not a reason to give up.
+        const { info } = context;
+        const given = context.cancellationSignal.aborted
+          ? null
+          : policy.giveUp?.(error, {
+              firstScheduledMs: info.scheduledTimestampMs,
+              attempt: info.attempt,
+              maximumAttempts: info.retryPolicy?.maximumAttempts,
+              nowMs: Date.now(),
+            });
+        const failure = isNonRetryable(error) ? error : given;
+        if (failure) throw ApplicationFailure.nonRetryable(failure.message, failure.name);
+        throw error;
+      } finally {
+        clearInterval(timer);
+      }
+    };
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;

@@ -7,6 +7,7 @@ import type { WalkKey } from '../db/sync-walks.js';
 import type { FinishedRunStatus, SyncType } from '../db/vocabulary.js';
 import { specFor } from '../stash/entities/index.js';
 import type { EntityType } from '../stash/entity-types.js';
+import { DEFAULT_STASH_UNAVAILABLE_BUDGET_SECONDS, outageError } from '../stash/outage.js';
 import type { SyncContext } from '../sync/context.js';
 import { fetchAndApply } from '../sync/fetch-by-id.js';
 import {
@@ -28,12 +29,18 @@ import {
   type TypeSyncState,
 } from '../sync/type-sync.js';
 import { type WalkResult, walkPages } from '../sync/walk.js';
-import { activity } from './adapter.js';
+import { activityAdapter } from './adapter.js';
+import { endRun, fenced, type LeaseDependencies, startRun } from './run-lease.js';
 
 export interface ActivityDependencies extends SyncContext {
   logRetentionDays: number;
   /** How far Stash's clock may run ahead of the worker's, for settling the high-water second. */
   clockSkewSeconds: number;
+  /** STASH_UNAVAILABLE_BUDGET_SECONDS: how long an unreachable Stash is retried before the run fails (default 900). */
+  stashUnavailableBudgetSeconds?: number;
+  /** The run lease's Temporal client and TTL (activities/run-lease.ts). */
+  temporal?: LeaseDependencies['temporal'];
+  leaseTtlSeconds?: number;
 }
 
 type RunScope = { runId: string; syncType: SyncType; entityType: EntityType };
@@ -44,9 +51,13 @@ type RunScope = { runId: string; syncType: SyncType; entityType: EntityType };
  * entity data or secrets.
  */
 export function createActivities(deps: ActivityDependencies) {
+  // Every activity stops retrying an unreachable Stash once the budget is spent (stash/outage.ts).
+  const budgetSeconds = deps.stashUnavailableBudgetSeconds ?? DEFAULT_STASH_UNAVAILABLE_BUDGET_SECONDS;
+  const activity = activityAdapter({ giveUp: (error, timing) => outageError(error, timing, budgetSeconds) });
   const inSyncTransaction = <T>(work: (tx: TransactionSql) => Promise<T>) => withSyncTransaction(deps.sql, work);
   return {
-    recordRunStart: activity((run: RunRecord) => inSyncTransaction((tx) => recordRunStart(tx, run))),
+    /** A main sync also takes the database's run lease here, or fails naming its holder (run-lease.ts). */
+    recordRunStart: activity((run: RunRecord) => startRun(deps, run)),
 
     /** A scheduled tick that found a sync running: recorded, not started beside it. */
     recordSkippedRun: activity((run: RunRecord & { reason: string }) =>
@@ -57,29 +68,34 @@ export function createActivities(deps: ActivityDependencies) {
     ),
 
     recordRunEnd: activity((input: { runId: string; status: FinishedRunStatus; error: string | null }) =>
-      inSyncTransaction((tx) => recordRunEnd(tx, input.runId, input.status, input.error)),
+      endRun(deps.sql, input.runId, input.status, input.error),
     ),
 
     prepareTypeSync: activity(
-      (input: PrepareInput, signals): Promise<TypeSyncState> => prepareTypeSync(deps, input, signals),
+      (input: PrepareInput, signals): Promise<TypeSyncState> =>
+        fenced(input, () => prepareTypeSync(deps, input, signals)),
     ),
 
-    syncPage: activity((state: TypeSyncState, signals): Promise<PageResult> => syncPage(deps, state, signals)),
+    syncPage: activity(
+      (state: TypeSyncState, signals): Promise<PageResult> => fenced(state, () => syncPage(deps, state, signals)),
+    ),
 
-    finishTypeSync: activity((state: TypeSyncState) => finishTypeSync(deps, state)),
+    finishTypeSync: activity((state: TypeSyncState) => fenced(state, () => finishTypeSync(deps, state))),
 
     reconcileType: activity(
       (input: RunScope, signals): Promise<ReconcileResult> =>
-        reconcileType(deps, input.runId, input.syncType, input.entityType, signals),
+        fenced(input, () => reconcileType(deps, input.runId, input.syncType, input.entityType, signals)),
     ),
 
     reconcileIfChanged: activity((input: RunScope, signals) =>
-      reconcileIfChanged(deps, input.runId, input.syncType, input.entityType, signals),
+      fenced(input, () => reconcileIfChanged(deps, input.runId, input.syncType, input.entityType, signals)),
     ),
 
     probeSmartType: activity(
       (input: { runId: string; entityType: EntityType }, signals): Promise<SmartProbeResult> =>
-        probeSmartType(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+        fenced({ runId: input.runId, syncType: 'smart' }, () =>
+          probeSmartType(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+        ),
     ),
 
     /** Converts a validated `since` into a bound in Stash's own format and offset. */
@@ -89,7 +105,7 @@ export function createActivities(deps: ActivityDependencies) {
       return stashBoundFor(deps, input.entityType, input.since, signals);
     }),
 
-    /** Re-reads one entity by id (soft-deleting it when Stash no longer has it). */
+    /** Re-reads one entity by id (soft-deleting it when Stash no longer has it). Not fenced: beside the main sync. */
     syncEntity: activity(
       async (input: { runId: string; entityType: EntityType; id: number }, signals): Promise<{ found: boolean }> => {
         const spec = specFor(input.entityType);
@@ -102,7 +118,7 @@ export function createActivities(deps: ActivityDependencies) {
 
     repairLinks: activity(
       (input: { runId: string; syncType: SyncType }, signals): Promise<{ refetched: number; rounds: number }> =>
-        repairLinks(deps, input.runId, input.syncType, signals),
+        fenced(input, () => repairLinks(deps, input.runId, input.syncType, signals)),
     ),
 
     /** Which post-processing steps to run, in order (db/postprocess/plan.ts decides). */
@@ -111,9 +127,13 @@ export function createActivities(deps: ActivityDependencies) {
         input.changedTypes === 'all' ? [...POST_PROCESS_STEP_NAMES] : stepNamesFor(input.changedTypes),
     ),
 
+    /** `run`: the main sync asking, whose lease fences the step (absent in executions from before the lease). */
     postProcessStep: activity(
-      (input: { step: PostProcessStepName; scope: PostProcessScope }): Promise<StepResult> =>
-        runPostProcessStep(deps.sql, input.step, input.scope),
+      (input: {
+        step: PostProcessStepName;
+        scope: PostProcessScope;
+        run?: { runId: string; syncType: SyncType };
+      }): Promise<StepResult> => fenced(input.run, () => runPostProcessStep(deps.sql, input.step, input.scope)),
     ),
 
     // ---- walks (workflows started since the walks patch; see workflows/patches.ts) -----------
@@ -128,28 +148,30 @@ export function createActivities(deps: ActivityDependencies) {
           since = await stashBoundFor(deps, input.entityType, input.sinceInstant, signals);
         }
         const { sinceInstant: _instant, ...prepare } = input;
-        return prepareTypeSync(deps, { ...prepare, since }, signals);
+        return fenced(input, () => prepareTypeSync(deps, { ...prepare, since }, signals));
       },
     ),
 
     /** Reads one walk for a while (a batch of pages, each committed on its own); called until done. */
     walk: activity(
       (input: WalkKey & { runId: string }, signals): Promise<WalkResult> =>
-        walkPages(deps, input, signals, { ms: WALK_BUDGET_MS }),
+        fenced(input, () => walkPages(deps, input, signals, { ms: WALK_BUDGET_MS })),
     ),
 
     /** Ends a phase whose walks are done: catch-up next, or the type finished (mark, history row). */
     completeWalkPhase: activity(
       (input: { runId: string; syncType: SyncType; entityType: EntityType }): Promise<TypeSyncState> =>
-        completeWalkPhase(deps, input),
+        fenced(input, () => completeWalkPhase(deps, input)),
     ),
 
     probeSmartTypes: activity((input: { runId: string; entityTypes: EntityType[] }, signals) =>
-      probeSmartTypes(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+      fenced({ runId: input.runId, syncType: 'smart' }, () =>
+        probeSmartTypes(deps, { ...input, clockSkewSeconds: deps.clockSkewSeconds }, signals),
+      ),
     ),
 
     reconcileAndRepair: activity((input: { runId: string; syncType: SyncType; entityTypes: EntityType[] }, signals) =>
-      reconcileAndRepair(deps, input.runId, input.syncType, input.entityTypes, signals),
+      fenced(input, () => reconcileAndRepair(deps, input.runId, input.syncType, input.entityTypes, signals)),
     ),
 
     /** The post-processing steps this run needs (none after a run that changed nothing). */
@@ -160,7 +182,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** A completed run: retention first (bounded), then its end recorded. */
     completeRun: activity(async (input: { runId: string }, signals) => {
       await pruneHistory(deps.sql, deps.logRetentionDays, { onBatch: () => signals.heartbeat() });
-      await withSyncTransaction(deps.sql, (tx) => recordRunEnd(tx, input.runId, 'completed', null));
+      await endRun(deps.sql, input.runId, 'completed', null);
     }),
 
     /**

@@ -21,7 +21,18 @@ const positiveInt = (fallback: number) =>
 export const envSchema = z.object({
   STASH_URL: url.optional(),
   STASH_API_KEY: z.string().optional(),
+  /** An unreachable Stash (refused, timing out, 5xx) is retried this long before a run fails readably. */
+  STASH_UNAVAILABLE_BUDGET_SECONDS: positiveInt(900).pipe(z.number().max(86_400, 'must be at most 86400')),
   DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /**
+   * The API's own connection: a login in the role stash_mirror_api, which cannot write the mirror
+   * (docs/readers.md). Unset: the API connects as DATABASE_URL's role (an embedded PostgreSQL's
+   * API gets a restricted login of its own).
+   */
+  API_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
@@ -58,7 +69,14 @@ export const envSchema = z.object({
     .min(0, 'must be between 0 and 1')
     .max(1, 'must be between 0 and 1')
     .default(0.5),
-  SYNC_LOG_RETENTION_DAYS: positiveInt(90),
+  /**
+   * Days, fractions allowed: 0.0005 (≈ 43 s) lets a soak of minutes show retention bounding
+   * sync_log and sync_runs, where a whole-day minimum never could.
+   */
+  SYNC_LOG_RETENTION_DAYS: z.coerce
+    .number({ message: 'must be a number of days' })
+    .positive('must be positive')
+    .default(90),
   /** `off`: incremental, smart and single-entity syncs log only changes and failures, not `skipped` rows. */
   SYNC_LOG_SKIPPED: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   SMART_SYNC_INTERVAL_SECONDS: positiveInt(300),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
@@ -31,10 +32,30 @@ export function connect(databaseUrl: string, options: DatabaseOptions = {}): Sql
  * mirror table refuses writes unless the transaction set this flag (migrations/…_mirror-schema.sql).
  */
 export async function withSyncTransaction<T>(sql: Sql, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  // Read here, in the caller's async context: the pool may run the callback from another one.
+  const check = commitChecks.getStore();
   return (await sql.begin(async (tx) => {
     await tx`select set_config('stash_mirror.writer', 'sync', true)`;
-    return work(tx);
+    const result = await work(tx);
+    await check?.(tx);
+    return result;
   })) as T;
+}
+
+/** A statement every sync transaction opened inside withCommitCheck runs last, before it commits. */
+export type CommitCheck = (tx: TransactionSql) => Promise<void>;
+
+const commitChecks = new AsyncLocalStorage<CommitCheck>();
+
+/**
+ * Runs `work` so that every withSyncTransaction inside it (however deep: sync/, db/postprocess/)
+ * ends with `check`, which may throw to roll the transaction back. This is how a main sync's
+ * writes are fenced by its run lease (db/sync-lease.ts fenceLease): one place, so that no
+ * mirror-writing transaction of a run can forget it. Last, not first: the check locks the lease
+ * row, and held from the first statement it would serialize a run's concurrent walks whole.
+ */
+export function withCommitCheck<T>(check: CommitCheck, work: () => Promise<T>): Promise<T> {
+  return commitChecks.run(check, work);
 }
 
 /**

@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import type { Sql } from './client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 /** Our own advisory-lock key ("stash-mirror" in ASCII, truncated to fit a bigint). */
@@ -40,4 +42,22 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
     await client.query('select pg_advisory_unlock_all()').catch(() => {});
     await client.end();
   }
+}
+
+/**
+ * Migrations in MIGRATIONS_DIR that the database has not applied (all of them when it has none).
+ * For a process that connects without the right to migrate (`api` with API_DATABASE_URL only):
+ * it refuses to serve a schema older than its code.
+ */
+export async function pendingMigrations(sql: Sql): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((file) => file.endsWith('.sql'))
+    .map((file) => file.slice(0, -'.sql'.length))
+    .sort();
+  const [table] = await sql<{ found: boolean }[]>`select to_regclass('stash_mirror_migrations') is not null as found`;
+  if (!table?.found) return files;
+  const applied = new Set(
+    (await sql<{ name: string }[]>`select name from stash_mirror_migrations`).map((row) => row.name),
+  );
+  return files.filter((name) => !applied.has(name));
 }

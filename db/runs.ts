@@ -46,6 +46,19 @@ export async function recordRunEnd(
 }
 
 /**
+ * Ends, as failed with `error`, a run that cannot record its own end: its workflow was terminated
+ * outside stash-mirror (no workflow code runs then), or it fell silent past the run lease's TTL.
+ * Only while it is still recorded as running: an end it recorded itself stays.
+ */
+export async function recordRunAbandoned(tx: TransactionSql, runId: string, error: string): Promise<void> {
+  await tx`
+    update sync_runs
+    set status = 'failed', completed_at = now(), error = ${error},
+        progress = progress || jsonb_build_object('phase', 'failed')
+    where id = ${runId} and status = 'running'`;
+}
+
+/**
  * Adds a page's counts to the run's per-type counts and, with `pages`, its committed pages to the
  * run's durable progress, in ONE update of the run's row (concurrent walks all update it: the
  * caller makes it the last statement of its transaction, so the row is locked only until commit).
@@ -113,7 +126,9 @@ export async function pruneBatch(
   retentionDays: number,
   batchSize: number,
 ): Promise<{ logRows: number; runs: number }> {
-  const cutoff = tx`now() - make_interval(days => ${retentionDays})`;
+  // A multiplied interval, not make_interval(days => …): that takes whole days only, and a
+  // fractional window (SYNC_LOG_RETENTION_DAYS=0.0005, a soak's) must prune by the second.
+  const cutoff = tx`now() - ${retentionDays}::float8 * interval '1 day'`;
   const logRows = await tx`
     delete from sync_log where id in (
       select l.id from sync_log l
@@ -389,10 +404,10 @@ export interface PruneResult {
 }
 
 /**
- * Retention after a run: sync_log rows and finished sync_runs older than `retentionDays`, in
- * batches of `batchSize`, each its own short transaction, at most `maxBatches` per call (so a
- * first prune of a large table never stalls the run that triggers it). A running run and its rows
- * are never pruned.
+ * Retention after a run: sync_log rows and finished sync_runs older than `retentionDays` (a
+ * fraction is part of a day), in batches of `batchSize`, each its own short transaction, at most
+ * `maxBatches` per call (so a first prune of a large table never stalls the run that triggers it).
+ * A running run and its rows are never pruned.
  */
 export async function pruneHistory(
   sql: Sql,

@@ -11,6 +11,10 @@ export type SyncType = (typeof SYNC_TYPES)[number];
 export type MainSyncType = Exclude<SyncType, 'specific'>;
 export const MAIN_SYNC_TYPES = ['full', 'incremental', 'smart'] as const satisfies readonly MainSyncType[];
 
+export function isMainSyncType(type: SyncType): type is MainSyncType {
+  return (MAIN_SYNC_TYPES as readonly SyncType[]).includes(type);
+}
+
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type FinishedRunStatus = Exclude<RunStatus, 'running'>;

@@ -27,6 +27,9 @@ export function createStashClient(options: StashClientOptions): StashClient {
   if (options.apiKey) headers.ApiKey = options.apiKey;
   const client = new GraphQLClient(stashEndpoint(options.url), { headers, fetch: endpointCheckingFetch(options.url) });
   const timeoutMs = options.timeoutMs ?? 60_000;
+  // Any answer at all (an error included) shows Stash was reachable then: an outage is measured
+  // from here, not from when a long activity began (stash/outage.ts).
+  let lastAnswerAtMs: number | null = null;
 
   return {
     async request<T>(query: string, variables: Record<string, unknown>, requestOptions: StashRequestOptions = {}) {
@@ -34,11 +37,19 @@ export function createStashClient(options: StashClientOptions): StashClient {
       const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, timeout]) : timeout;
       try {
         const data = await client.request<T>({ document: query, variables, signal });
+        lastAnswerAtMs = Date.now();
         // A 2xx JSON answer without `data` (or `errors`, which graphql-request throws) is some other JSON API.
         if (data === undefined) throw endpointError(options.url, 'answered with JSON that is not a GraphQL response');
         return data;
       } catch (error) {
-        throw classify(error, requestOptions.signal);
+        const classified = classify(error, requestOptions.signal, timeoutMs);
+        if (classified instanceof StashUnavailableError) {
+          classified.stashUrl = redactUrl(options.url);
+          classified.lastAnswerAtMs = lastAnswerAtMs;
+        } else if (!requestOptions.signal?.aborted) {
+          lastAnswerAtMs = Date.now();
+        }
+        throw classified;
       }
     },
   };
@@ -72,7 +83,7 @@ export async function probeStash(client: StashClient, options: StashRequestOptio
   return data.version?.version ?? 'unknown version';
 }
 
-function classify(error: unknown, callerSignal: AbortSignal | undefined): Error {
+function classify(error: unknown, callerSignal: AbortSignal | undefined, timeoutMs: number): Error {
   if (callerSignal?.aborted) return error instanceof Error ? error : new Error(String(error));
   if (error instanceof StashError) return error;
   if (error instanceof ClientError) {
@@ -88,13 +99,31 @@ function classify(error: unknown, callerSignal: AbortSignal | undefined): Error 
     const notFound = first?.message ? NOT_FOUND.exec(first.message) : null;
     if (notFound) return new StashNotFoundError(first?.message ?? 'not found', Number(notFound[1]));
     if (status >= 500 || status === 429 || status === 408) {
-      return new StashUnavailableError(`Stash answered HTTP ${status}`);
+      return new StashUnavailableError(`Stash answered HTTP ${status}`, `HTTP ${status}`);
     }
     return new StashUnavailableError(`Stash answered with an error: ${first?.message ?? `HTTP ${status}`}`);
   }
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return new StashUnavailableError('Stash did not answer in time');
+    return new StashUnavailableError('Stash did not answer in time', `no answer within ${timeoutMs / 1000} s`);
   }
-  return new StashUnavailableError(`Stash could not be reached or sent a broken answer: ${message}`);
+  const cause = innermostCause(error);
+  const detail = cause && cause !== message ? `${message} (${cause})` : message;
+  return new StashUnavailableError(`Stash could not be reached or sent a broken answer: ${detail}`, cause ?? message);
+}
+
+/**
+ * What actually went wrong beneath fetch's "fetch failed": `connect ECONNREFUSED 127.0.0.1:9999`,
+ * `other side closed`. undici nests it in `cause`, an AggregateError when several addresses failed.
+ */
+function innermostCause(error: unknown): string | null {
+  let current: unknown = error;
+  let found: string | null = null;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (current.message) found = current.message;
+    else if (typeof code === 'string') found = code;
+    current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] : current.cause;
+  }
+  return found;
 }

@@ -8,9 +8,24 @@ export class StashError extends Error {
   readonly retryable: boolean = true;
 }
 
-/** Network failures, 5xx, timeouts, truncated or unparseable bodies: worth retrying. */
+/**
+ * Network failures, 5xx, timeouts, truncated or unparseable bodies: worth retrying, for a while
+ * (stash/outage.ts decides when an outage has lasted too long). The client fills in where the
+ * request went and when Stash last answered, so that decision can say so readably.
+ */
 export class StashUnavailableError extends StashError {
   override readonly name = 'StashUnavailableError';
+  /** STASH_URL as configured, any key or password in it masked (set by the client). */
+  stashUrl: string | null = null;
+  /** When this client last had any answer from Stash, epoch ms (null: none since it was created). */
+  lastAnswerAtMs: number | null = null;
+  constructor(
+    message: string,
+    /** The short cause for an outage message: `HTTP 503`, `connect ECONNREFUSED 10.0.0.5:9999`. */
+    readonly reason: string = message,
+  ) {
+    super(message);
+  }
 }
 
 /** 401/403: the API key is missing or wrong. Retrying will not fix it. */

@@ -1,9 +1,10 @@
 import type { StashClient, StashRequestOptions } from './client.js';
 import type { PageCursor } from './cursor.js';
+import { stashIdOf } from './entities/fields.js';
 import type { EntitySpec } from './entities/index.js';
 import { StashNotFoundError } from './errors.js';
 import { byIdsQuery, countQuery, idsQuery, membersQuery, pageQuery, tagHierarchyQuery } from './queries.js';
-import { LEXICAL_MAX_TIMESTAMP } from './timestamps.js';
+import { LEXICAL_MAX_TIMESTAMP, lexicalMax, parseStashTime } from './timestamps.js';
 
 type ListResult = { count: number } & Record<string, unknown[]>;
 type IdRow = { id: string; updated_at: string };
@@ -18,14 +19,37 @@ export interface FetchedPage {
 
 const atOrAfter = (since: string) => ({ value: since, value2: LEXICAL_MAX_TIMESTAMP, modifier: 'BETWEEN' });
 
-function rawUpdatedAt(entity: unknown): string {
+/**
+ * An entity's served updated_at when it is a real Stash time, else null. Cursors and bounds use
+ * only real ones: a malformed stamp ("zzzz", "0000", a number) compares lexically anywhere, and
+ * as a cursor it would end a walk early or send it back to its start forever.
+ */
+function rawUpdatedAt(entity: unknown): string | null {
   const value = (entity as { updated_at?: unknown } | null)?.updated_at;
-  return typeof value === 'string' ? value : '';
+  return typeof value === 'string' && parseStashTime(value) ? value : null;
 }
 
-function rawId(entity: unknown): number {
-  const value = Number((entity as { id?: unknown } | null)?.id);
-  return Number.isFinite(value) ? value : 0;
+/** An entity's served id when it is a real id, else null ("1e9" must not move a cursor to 1000000000). */
+function rawId(entity: unknown): number | null {
+  return stashIdOf((entity as { id?: unknown } | null)?.id);
+}
+
+/** The real ids among rows (an unreadable one is the mapper's to report, as a failed entity). */
+const realIds = (rows: unknown[]): number[] => rows.flatMap((row) => rawId(row) ?? []);
+
+/**
+ * A row read twice in one page (before the boundary second with a malformed stamp, and again in
+ * that second) is kept once, its later copy, as the upsert would keep it.
+ */
+function once(rows: unknown[]): unknown[] {
+  const byId = new Map<string, unknown>();
+  const unkeyed: unknown[] = [];
+  for (const row of rows) {
+    const id = (row as { id?: unknown } | null)?.id;
+    if (id === undefined || id === null) unkeyed.push(row);
+    else byId.set(JSON.stringify(id), row);
+  }
+  return [...byId.values(), ...unkeyed];
 }
 
 async function list(
@@ -64,7 +88,7 @@ export async function fetchPage(
       { filter: { page: 1, per_page: pageSize, sort: 'id', direction: 'ASC' }, entity_filter: filter },
       options,
     );
-    const lastId = rows.reduce<number>((max, row) => Math.max(max, rawId(row)), cursor.afterId);
+    const lastId = realIds(rows).reduce((max, id) => Math.max(max, id), cursor.afterId);
     return { entities: rows, next: { ...cursor, afterId: lastId }, done: rows.length < pageSize, requests: 1 };
   }
 
@@ -78,17 +102,22 @@ export async function fetchPage(
     { filter: { page: 1, per_page: pageSize, sort: 'updated_at', direction: 'ASC' }, entity_filter: filter },
     options,
   );
+  const newest = rows.reduce<string | null>((max, row) => lexicalMax(max, rawUpdatedAt(row)), cursor.after);
   if (rows.length < pageSize) {
-    const newest = rows.reduce<string | null>((max, row) => {
-      const raw = rawUpdatedAt(row);
-      return max === null || raw > max ? raw : max;
-    }, cursor.after);
     return { entities: rows, next: { ...cursor, after: newest }, done: true, requests: 1 };
   }
   // The page may end inside a second whose other rows Stash would order arbitrarily: keep the
-  // rows before that second and read the whole second in one request.
-  const boundary = rawUpdatedAt(rows[rows.length - 1]);
-  const before = rows.filter((row) => rawUpdatedAt(row) < boundary);
+  // rows before that second and read the whole second in one request. The boundary is the
+  // newest real stamp on the page (the last row's, unless that one is malformed).
+  const boundary = newest;
+  if (boundary === null || boundary === cursor.after) {
+    throw new Error(
+      `a page of ${rows.length} ${spec.listField} carries no readable updated_at past ${cursor.after ?? 'the start'}: the walk cannot move on`,
+    );
+  }
+  // Rows with a malformed stamp stay (the mapper logs them failed); Stash sorted them by their
+  // real stamp, so one at the page's end is read again on the next page and logged once per run.
+  const before = rows.filter((row) => rawUpdatedAt(row) !== boundary);
   const { rows: wholeSecond } = await list(
     client,
     spec,
@@ -97,7 +126,7 @@ export async function fetchPage(
     options,
   );
   return {
-    entities: [...before, ...wholeSecond],
+    entities: once([...before, ...wholeSecond]),
     next: { ...cursor, after: boundary },
     done: false,
     requests: 2,
@@ -165,7 +194,8 @@ export async function newestId(
     { filter: { page: 1, per_page: 1, sort: 'id', direction: 'DESC' }, entity_filter: {} },
     options,
   );
-  return rows[0] ? rawId(rows[0]) : 0;
+  // The newest row's id unreadable: the mirror's own newest id and open-ended ranges cover it.
+  return rows[0] ? (rawId(rows[0]) ?? 0) : 0;
 }
 
 /** The lexically newest updated_at string Stash has for a type (null when it has none). */
@@ -181,8 +211,17 @@ export async function newestUpdatedAt(
     { filter: { page: 1, per_page: 1, sort: 'updated_at', direction: 'DESC' }, entity_filter: {} },
     options,
   );
-  const raw = rows[0] ? rawUpdatedAt(rows[0]) : '';
-  return raw === '' ? null : raw;
+  // A malformed newest stamp: null, as for an empty type (a catch-up then reads from the start).
+  return rows[0] ? rawUpdatedAt(rows[0]) : null;
+}
+
+/**
+ * The ids an id scan read, and how many rows it could not read an id from: such a row is some
+ * entity of the mirror's, so a scan with any is no proof that an entity has vanished.
+ */
+export interface IdScan {
+  ids: number[];
+  unreadable: number;
 }
 
 /**
@@ -193,14 +232,16 @@ export async function scanIds(
   client: StashClient,
   spec: EntitySpec,
   options: StashRequestOptions & { batchSize?: number; onBatch?: () => void } = {},
-): Promise<{ ids: number[]; requests: number }> {
+): Promise<IdScan & { requests: number }> {
   const query = idsQuery(spec);
   if (spec.paging !== 'id') {
     const { rows } = await list(client, spec, query, { filter: { page: 1, per_page: -1 }, entity_filter: {} }, options);
-    return { ids: (rows as IdRow[]).map(rawId), requests: 1 };
+    const ids = realIds(rows);
+    return { ids, unreadable: rows.length - ids.length, requests: 1 };
   }
   const batchSize = options.batchSize ?? 10_000;
   const ids: number[] = [];
+  let unreadable = 0;
   let afterId = 0;
   let requests = 0;
   for (;;) {
@@ -215,10 +256,13 @@ export async function scanIds(
       },
       options,
     );
-    for (const row of rows) ids.push(rawId(row));
+    const batch = realIds(rows);
+    ids.push(...batch);
+    unreadable += rows.length - batch.length;
     options.onBatch?.();
-    if (rows.length < batchSize) return { ids, requests };
-    afterId = rawId(rows[rows.length - 1]);
+    if (rows.length < batchSize) return { ids, unreadable, requests };
+    // The last real id: a malformed last one would restart the scan (0) or end it early (1e9).
+    afterId = batch.reduce((max, id) => Math.max(max, id), afterId);
   }
 }
 
@@ -236,7 +280,12 @@ export async function stampsSince(
     { filter: { page: 1, per_page: -1 }, entity_filter: { updated_at: atOrAfter(bound) } },
     options,
   );
-  return new Map((rows as IdRow[]).map((row) => [rawId(row), row.updated_at]));
+  return new Map(
+    (rows as IdRow[]).flatMap((row) => {
+      const id = rawId(row);
+      return id === null ? [] : [[id, row.updated_at] as const];
+    }),
+  );
 }
 
 /** How many entities updated lexically after `raw` (count only). */
@@ -271,9 +320,10 @@ export async function scanIdRange(
   low: number,
   high: number,
   options: StashRequestOptions & { batchSize?: number } = {},
-): Promise<number[]> {
+): Promise<IdScan> {
   const batchSize = options.batchSize ?? 10_000;
   const ids: number[] = [];
+  let unreadable = 0;
   let afterId = low - 1;
   for (;;) {
     const { rows } = await list(
@@ -286,19 +336,18 @@ export async function scanIdRange(
       },
       options,
     );
-    for (const row of rows) {
-      const id = rawId(row);
-      if (id > afterId) ids.push(id);
-    }
-    if (rows.length < batchSize) return ids;
-    afterId = rawId(rows[rows.length - 1]);
+    const real = realIds(rows);
+    unreadable += rows.length - real.length;
+    const batch = real.filter((id) => id > afterId);
+    ids.push(...batch);
+    if (rows.length < batchSize) return { ids, unreadable };
+    afterId = batch.reduce((max, id) => Math.max(max, id), afterId);
   }
 }
 
 type LinkedRow = { id: string } & Record<string, unknown>;
 
-const idsOf = (refs: unknown): number[] =>
-  (Array.isArray(refs) ? refs : []).map((ref) => rawId(ref)).sort((a, b) => a - b);
+const idsOf = (refs: unknown): number[] => realIds(Array.isArray(refs) ? refs : []).sort((a, b) => a - b);
 
 /**
  * Owner id → the ids of `targetIds` it links to through `linkName`, for every owner linked to any
@@ -322,7 +371,13 @@ export async function linkedOwners(
     },
     options,
   );
-  return new Map((rows as LinkedRow[]).map((row) => [rawId(row), idsOf(row[linkName]).filter((id) => wanted.has(id))]));
+  // An owner whose id is unreadable cannot be compared with the mirror: its mapping fails it anyway.
+  return new Map(
+    (rows as LinkedRow[]).flatMap((row) => {
+      const id = rawId(row);
+      return id === null ? [] : [[id, idsOf(row[linkName]).filter((target) => wanted.has(target))] as const];
+    }),
+  );
 }
 
 export interface TagHierarchyEntry {
@@ -339,12 +394,11 @@ export async function tagHierarchy(
     findTags?: { tags?: Array<{ id: string; aliases?: unknown; parents?: unknown }> };
   }>(tagHierarchyQuery(), { filter: { page: 1, per_page: -1 } }, options);
   return new Map(
-    (data.findTags?.tags ?? []).map((tag) => [
-      rawId(tag),
-      {
-        aliases: Array.isArray(tag.aliases) ? tag.aliases.filter((a): a is string => typeof a === 'string') : [],
-        parents: idsOf(tag.parents),
-      },
-    ]),
+    (data.findTags?.tags ?? []).flatMap((tag) => {
+      const id = rawId(tag);
+      if (id === null) return [];
+      const aliases = Array.isArray(tag.aliases) ? tag.aliases.filter((a): a is string => typeof a === 'string') : [];
+      return [[id, { aliases, parents: idsOf(tag.parents) }] as const];
+    }),
   );
 }

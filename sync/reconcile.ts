@@ -14,7 +14,7 @@ import type { SyncType } from '../db/vocabulary.js';
 import { ENTITY_SPECS, specFor } from '../stash/entities/index.js';
 import type { EntitySpec } from '../stash/entities/spec.js';
 import { ENTITY_TYPES, type EntityType } from '../stash/entity-types.js';
-import { countBetween, countEntities, newestId, scanIdRange, scanIds } from '../stash/paging.js';
+import { countBetween, countEntities, type IdScan, newestId, scanIdRange, scanIds } from '../stash/paging.js';
 import { deleteBatch } from './apply.js';
 import type { SyncContext, WorkSignals } from './context.js';
 import { fetchAndApply } from './fetch-by-id.js';
@@ -49,7 +49,7 @@ export async function reconcileType(
 ): Promise<ReconcileResult> {
   const spec = specFor(entityType);
   const scan = await scanIds(context.stash, spec, { signal: signals.signal, onBatch: () => signals.heartbeat() });
-  return reconcileAgainst(context, runId, syncType, spec, scan.ids, null, signals);
+  return reconcileAgainst(context, runId, syncType, spec, scan, null, signals);
 }
 
 /**
@@ -72,18 +72,24 @@ export async function reconcileIfChanged(
   }
   if (spec.paging !== 'id') {
     const scan = await scanIds(context.stash, spec, { signal: signals.signal });
-    const result = await reconcileAgainst(context, runId, syncType, spec, scan.ids, null, signals);
+    const result = await reconcileAgainst(context, runId, syncType, spec, scan, null, signals);
     return { ...result, scanned: true, ranges: 1 };
   }
   const ranges = await differingRanges(context, spec, signals);
   // Counts may cancel out inside every range (a deletion and a revival): fall back to all ids.
   const scopes: IdRange[] | null = ranges.length > 0 ? ranges : null;
-  const ids: number[] = [];
-  if (scopes === null) ids.push(...(await scanIds(context.stash, spec, { signal: signals.signal })).ids);
-  else
-    for (const [low, high] of scopes)
-      ids.push(...(await scanIdRange(context.stash, spec, low, high, { signal: signals.signal })));
-  const result = await reconcileAgainst(context, runId, syncType, spec, ids, scopes, signals);
+  const scan: IdScan = { ids: [], unreadable: 0 };
+  const scans =
+    scopes === null
+      ? [await scanIds(context.stash, spec, { signal: signals.signal })]
+      : await sequentially(scopes, ([low, high]) =>
+          scanIdRange(context.stash, spec, low, high, { signal: signals.signal }),
+        );
+  for (const part of scans) {
+    scan.ids.push(...part.ids);
+    scan.unreadable += part.unreadable;
+  }
+  const result = await reconcileAgainst(context, runId, syncType, spec, scan, scopes, signals);
   return { ...result, scanned: true, ranges: scopes?.length ?? 1 };
 }
 
@@ -116,14 +122,17 @@ async function reconcileAgainst(
   runId: string,
   syncType: SyncType,
   spec: EntitySpec,
-  stashIds: number[],
+  scan: IdScan,
   ranges: IdRange[] | null,
   signals: WorkSignals,
 ): Promise<ReconcileResult> {
+  const stashIds = scan.ids;
   const inStash = new Set(stashIds);
   const live = await liveIdsIn(context.sql, spec, ranges);
   const liveSet = new Set(live);
-  const vanished = live.filter((id) => !inStash.has(id));
+  // Stash served an id that is not one (its entity is logged failed): that row may be any live
+  // entity of the mirror, so none is proven vanished by this scan. A scan is evidence only whole.
+  const vanished = scan.unreadable > 0 ? [] : live.filter((id) => !inStash.has(id));
   const missingFromMirror = stashIds.filter((id) => !liveSet.has(id));
   // Entities that fail to map are missing on purpose: fetching them again fails again.
   const failing = new Set(await failingIds(context.sql, spec));
@@ -140,7 +149,7 @@ async function reconcileAgainst(
   }
   // A failing entity Stash no longer has is no longer known to the mirror either.
   const inScope = (id: number) => ranges === null || ranges.some(([low, high]) => id >= low && id <= high);
-  const goneFailures = [...failing].filter((id) => inScope(id) && !inStash.has(id));
+  const goneFailures = scan.unreadable > 0 ? [] : [...failing].filter((id) => inScope(id) && !inStash.has(id));
   if (vanished.length > 0 || goneFailures.length > 0) {
     const deleted = await withSyncTransaction(context.sql, async (tx) => {
       const count = await deleteBatch(tx, runId, syncType, spec, vanished);
@@ -223,4 +232,11 @@ export async function reconcileAndRepair(
     deleted: Object.fromEntries(results.map((result) => [result.entityType, result.deleted])),
     refetched: repaired.refetched + results.reduce((sum, result) => sum + result.fetched, 0),
   };
+}
+
+/** One call after another (each scan is a Stash request; no burst of them). */
+async function sequentially<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await work(item));
+  return results;
 }

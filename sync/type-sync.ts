@@ -1,6 +1,6 @@
 import { type TransactionSql, withSyncTransaction } from '../db/client.js';
 import { analyzeEntityTables } from '../db/entity-store.js';
-import { failedInRun, writeLog } from '../db/runs.js';
+import { writeLog } from '../db/runs.js';
 import { completeTypeSync, readResumeCursor, writeResumeCursor } from '../db/sync-state.js';
 import { adoptWalks, createWalks, dropWalks, readWalks } from '../db/sync-walks.js';
 import { addCounts, type EntityCounts, type SyncType, ZERO_COUNTS } from '../db/vocabulary.js';
@@ -221,11 +221,7 @@ export function newestStamp(entities: unknown[], previous: string | null): strin
   return newest;
 }
 
-/**
- * Writes one mapped page in the caller's transaction (applyBatch), counted as one page of the run.
- * A catch-up pass may read a bad
- * entity the walk already logged: it is logged failed once per run.
- */
+/** Writes one mapped page in the caller's transaction (applyBatch), counted as one page of the run. */
 export async function applyPage(
   tx: TransactionSql,
   context: SyncContext,
@@ -233,11 +229,6 @@ export async function applyPage(
   spec: EntitySpec,
   batch: MappedBatch,
 ): Promise<EntityCounts> {
-  const failedIds = batch.failures.flatMap((failure) => (failure.entityId === null ? [] : [failure.entityId]));
-  if (run.phase === 'catchup' && failedIds.length > 0) {
-    const already = new Set(await failedInRun(tx, run.runId, spec.type, failedIds));
-    batch.failures = batch.failures.filter((failure) => failure.entityId === null || !already.has(failure.entityId));
-  }
   return applyBatch(tx, run.runId, run.syncType, spec, batch, { logSkipped: context.logSkipped, pages: 1 });
 }
 

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { EntityType } from '../stash/entity-types.js';
 
 /**
@@ -79,6 +79,41 @@ export async function describeChain(
     if (isTemporalUnavailable(error)) throw error;
     return null;
   }
+}
+
+/**
+ * Whether the chain that started with `firstRunId` under `workflowId` still runs, with Temporal's
+ * status name of its latest execution. Null when Temporal does not know that first execution
+ * (another cluster or namespace, or past retention): not knowing is not "not running". Throws
+ * when Temporal is unreachable.
+ */
+export async function chainLiveness(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+): Promise<{ running: boolean; status: string } | null> {
+  let status: string;
+  try {
+    status = (await client.workflow.getHandle(workflowId, firstRunId).describe()).status.name;
+  } catch (error) {
+    if (isTemporalUnavailable(error)) throw error;
+    return null;
+  }
+  if (status !== 'CONTINUED_AS_NEW') return { running: status === 'RUNNING', status };
+  let latest: Awaited<ReturnType<WorkflowHandle['describe']>>;
+  try {
+    latest = await client.workflow.getHandle(workflowId).describe();
+  } catch (error) {
+    if (isTemporalUnavailable(error)) throw error;
+    return null;
+  }
+  // The id's latest execution belongs to a newer chain: Temporal runs one execution per workflow
+  // id at a time, so this chain has closed (how, its last execution would tell).
+  const latestFirst = latest.raw.workflowExecutionInfo?.firstRunId || latest.runId;
+  if (latestFirst !== firstRunId) return { running: false, status: 'CLOSED' };
+  // CONTINUED_AS_NEW again: caught between two executions, which is running.
+  const latestStatus = latest.status.name;
+  return { running: latestStatus === 'RUNNING' || latestStatus === 'CONTINUED_AS_NEW', status: latestStatus };
 }
 
 /** sync_runs.id of the chain running under `workflowId` right now, or null. Throws when Temporal is unreachable. */

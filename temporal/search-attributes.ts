@@ -27,8 +27,18 @@ export async function registerSearchAttributes(
   }
 }
 
-/** Whether a start failed because the namespace lacks one of our search attributes. */
+/**
+ * Whether a start failed because the namespace lacks one of our search attributes. The client
+ * wraps the server's answer ("Failed to start Workflow", the gRPC error as its cause), so the
+ * whole cause chain is read: the outer message alone never names the attribute.
+ */
 export function isMissingSearchAttribute(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /search attribute .* is not defined|no mapping defined for search attribute/i.test(message);
+  let current: unknown = error;
+  // A few levels are all the client nests; the bound only guards against a cause cycle.
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (/search attribute .* is not defined|no mapping defined for search attribute/i.test(message)) return true;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
 }

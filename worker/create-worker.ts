@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Sql } from '../db/client.js';
@@ -34,6 +34,8 @@ export interface WorkerOptions {
   logSkipped?: boolean;
   /** Id ranges of scenes, images and galleries walked at once (default 2; SYNC_WALK_CONCURRENCY). */
   walkConcurrency?: number;
+  /** How long an unreachable Stash is retried before a run fails (default 900; STASH_UNAVAILABLE_BUDGET_SECONDS). */
+  stashUnavailableBudgetSeconds?: number;
   /** Serve Prometheus metrics here (WORKER_METRICS_HOST/PORT; port 0: any free port); absent: no metrics. */
   metrics?: MetricsAddress;
   /** Tests: hand workflows over quickly when a worker dies. */
@@ -117,6 +119,11 @@ async function startWorker(
     clockSkewSeconds: options.clockSkewSeconds ?? 300,
     logSkipped: options.logSkipped ?? true,
     walkConcurrency: options.walkConcurrency ?? 2,
+    // The run lease asks Temporal whether its holder still runs (a run terminated from the Web UI).
+    temporal: new Client({ connection, namespace: options.namespace }),
+    ...(options.stashUnavailableBudgetSeconds !== undefined
+      ? { stashUnavailableBudgetSeconds: options.stashUnavailableBudgetSeconds }
+      : {}),
     onCommitted: metrics?.recordWrite,
   });
   const worker = await Worker.create({

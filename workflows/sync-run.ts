@@ -355,7 +355,9 @@ class SyncRun {
     const steps: PostProcessStepName[] = await this.planPostProcess(scope);
     for (const step of steps) {
       if (this.state.postProcessed.includes(step)) continue;
-      await longActivities.postProcessStep({ step, scope });
+      // The run rides along so the step's transactions are fenced by its lease (an input, not a
+      // command: recorded histories replay unchanged).
+      await longActivities.postProcessStep({ step, scope, run: { runId: this.state.runId, syncType: this.kind } });
       this.state.postProcessed.push(step);
     }
   }

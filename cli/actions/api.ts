@@ -1,11 +1,9 @@
-import { serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
-import { createApiApp, createApiLogger } from '../../api/app.js';
 import type { AppConfig } from '../../config/env.js';
 import type { Sql } from '../../db/client.js';
 import { migrate } from '../../db/migrate.js';
-import { connectClient } from '../../temporal/sync-client.js';
 import { fail, onShutdown } from '../shared.js';
+import { openApiDatabase } from './api-database.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './services.js';
 
@@ -25,6 +23,13 @@ export async function serveApi(
     logLevel: AppConfig['LOG_LEVEL'];
   },
 ): Promise<{ temporal: Client; close(): Promise<void> }> {
+  // Loaded here, not at the top: `api` checks its configuration and database connection first,
+  // and a refusal should not wait for the whole HTTP app and the Temporal client to load.
+  const [{ serve }, { createApiApp, createApiLogger }, { connectClient }] = await Promise.all([
+    import('@hono/node-server'),
+    import('../../api/app.js'),
+    import('../../temporal/sync-client.js'),
+  ]);
   const temporal = await connectClient({
     address: parts.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -62,10 +67,14 @@ export async function runApi(): Promise<void> {
   if (!config.API_TOKEN && !LOOPBACK.has(host)) {
     fail(`refusing to bind ${host} without API_TOKEN: set API_TOKEN or HOST=127.0.0.1`);
   }
-  const database = await openDatabase(config, 'stash-mirror api');
-  await migrate(database.url);
+  // API_DATABASE_URL alone: this process holds no credentials that can write the mirror, so it
+  // does not migrate (`stash-mirror migrate` does, as the owner).
+  const database =
+    config.DATABASE_URL || !config.API_DATABASE_URL ? await openDatabase(config, 'stash-mirror api') : null;
+  if (database) await migrate(database.url);
+  const apiDatabase = await openApiDatabase(config, database);
   const api = await serveApi(config, {
-    sql: database.sql,
+    sql: apiDatabase.sql,
     temporalAddress: config.TEMPORAL_ADDRESS,
     temporalUiUrl: config.TEMPORAL_UI_URL,
     host,
@@ -75,6 +84,7 @@ export async function runApi(): Promise<void> {
   process.stderr.write(`stash-mirror: API on http://${host}:${config.PORT}\n`);
   onShutdown(async () => {
     await api.close();
-    await database.close();
+    await apiDatabase.close();
+    await database?.close();
   });
 }

@@ -8,6 +8,7 @@ import { createWorker } from '../../worker/create-worker.js';
 import { installTemporalLogging } from '../../worker/runtime-logging.js';
 import { onShutdown } from '../shared.js';
 import { serveApi } from './api.js';
+import { openApiDatabase } from './api-database.js';
 import { loadConfig } from './config.js';
 import { ensureScheduleFromConfig, openDatabase, stashClientFor, workerOptionsFrom } from './services.js';
 import { startSimulated } from './simulate.js';
@@ -34,6 +35,9 @@ export async function runDev(options: DevOptions): Promise<void> {
   const database = await openDatabase(config, 'stash-mirror dev');
   stops.push(() => database.close());
   await migrate(database.url);
+  // The API's own pool, as a role that cannot write the mirror: checked now, before anything starts.
+  const apiDatabase = await openApiDatabase(config, database);
+  stops.push(() => apiDatabase.close());
 
   const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
   let temporalAddress = config.TEMPORAL_ADDRESS;
@@ -82,7 +86,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   if (schedule) say(`Smart sync scheduled: ${schedule}`);
 
   const api = await serveApi(config, {
-    sql: database.sql,
+    sql: apiDatabase.sql,
     temporalAddress,
     temporalUiUrl: uiUrl ?? undefined,
     host: '127.0.0.1',

@@ -10,6 +10,8 @@ import { EXIT, fail } from '../shared.js';
 export interface Database {
   url: string;
   sql: Sql;
+  /** An embedded PostgreSQL this process started (its superuser is ours): the API gets a restricted login there. */
+  embedded: boolean;
   /** Closes the pool and, when we started an embedded server, stops it. */
   close(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function openDatabase(config: AppConfig, applicationName: string): 
   return {
     url,
     sql,
+    embedded: stopServer !== undefined,
     async close() {
       await sql.end({ timeout: 5 });
       await stopServer?.();
@@ -76,6 +79,7 @@ export function workerOptionsFrom(
     clockSkewSeconds: config.SYNC_CLOCK_SKEW_SECONDS,
     logSkipped: config.SYNC_LOG_SKIPPED === 'on',
     walkConcurrency: config.SYNC_WALK_CONCURRENCY,
+    stashUnavailableBudgetSeconds: config.STASH_UNAVAILABLE_BUDGET_SECONDS,
     ...(config.WORKER_METRICS_PORT > 0
       ? { metrics: { host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT } }
       : {}),

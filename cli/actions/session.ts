@@ -48,7 +48,7 @@ export async function openReadDatabase(config: AppConfig): Promise<Database> {
   const url = await runningDatabaseUrl(config);
   if (!url) return openDatabase(config, 'stash-mirror cli');
   const sql = connect(url, { max: 4, applicationName: 'stash-mirror cli' });
-  return { url, sql, close: () => sql.end({ timeout: 5 }) };
+  return { url, sql, embedded: false, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** A Temporal client that gives up connecting after `timeoutMs` (throws then). */

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { createApiApp } from '../../api/app.js';
+import type { Sql } from '../../db/client.js';
 import type { TestStack } from '../support/stack.js';
 
 export interface ApiResponse<T = unknown> {
@@ -26,6 +27,8 @@ export interface ApiOptions {
   apiToken?: string;
   sseIntervalMs?: number;
   temporalUiUrl?: string;
+  /** The API's pool (default: the stack's, the database owner's); e.g. a login in stash_mirror_api. */
+  sql?: Sql;
 }
 
 /** The API over real HTTP on a free loopback port, wired to a test stack's database and Temporal. */
@@ -33,7 +36,7 @@ export async function startApi(stack: TestStack, options: ApiOptions = {}): Prom
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   const app = createApiApp({
-    sql: stack.db.sql,
+    sql: options.sql ?? stack.db.sql,
     temporal: stack.client,
     taskQueue: stack.taskQueue,
     workflowId: stack.workflowId,

@@ -42,6 +42,8 @@ export interface TestStack {
     metrics?: boolean;
     /** STASH_API_KEY as the worker is given it (default: the simulator's own key). */
     apiKey?: string;
+    /** STASH_UNAVAILABLE_BUDGET_SECONDS (default: the worker's own, 900). */
+    stashUnavailableBudgetSeconds?: number;
   }): Promise<{ metricsUrl: string | null }>;
   stopWorker(): Promise<void>;
   startFull(input?: FullSyncInput): Promise<StartedSync>;
@@ -52,6 +54,14 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+export interface TestStackOptions {
+  /**
+   * A migrated database the caller made (a private PostgreSQL a chaos test stops and starts);
+   * close() calls its drop(). Default: a fresh database on the shared test server.
+   */
+  database?: TestDatabase;
+}
+
 /**
  * A fresh database, a simulated Stash on a real port, a Temporal client and (on demand) an
  * in-process worker on a task queue and workflow id of its own, so test files run side by side
@@ -60,8 +70,9 @@ export interface TestStack {
 export async function createTestStack(
   simulatorOptions: SimulatorOptions = {},
   temporalAddress = inject('temporalAddress'),
+  options: TestStackOptions = {},
 ): Promise<TestStack> {
-  const db = await createTestDatabase('sync');
+  const db = options.database ?? (await createTestDatabase('sync'));
   const simulator = createSimulator(simulatorOptions);
   const listening = await simulator.listen({ port: 0 });
   const client = await connectClient({ address: temporalAddress, namespace: 'default', taskQueue: 'unused' });
@@ -91,6 +102,9 @@ export async function createTestStack(
         pageSize: options.pageSize ?? 100,
         maxDeleteShare: options.maxDeleteShare ?? 0.5,
         logRetentionDays: 90,
+        ...(options.stashUnavailableBudgetSeconds !== undefined
+          ? { stashUnavailableBudgetSeconds: options.stashUnavailableBudgetSeconds }
+          : {}),
         ...(options.metrics ? { metrics: { host: '127.0.0.1', port: 0 } } : {}),
       });
       const done = worker.run();

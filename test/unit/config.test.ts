@@ -26,9 +26,19 @@ describe('configuration', () => {
     ['SYNC_MAX_DELETE_SHARE', '2', /SYNC_MAX_DELETE_SHARE must be between 0 and 1/],
     ['WORKER_METRICS_PORT', '-1', /WORKER_METRICS_PORT must be between 0 and 65535/],
     ['WORKER_METRICS_PORT', 'metrics', /WORKER_METRICS_PORT must be a port number/],
+    ['SYNC_LOG_RETENTION_DAYS', '0', /SYNC_LOG_RETENTION_DAYS must be positive/],
+    ['SYNC_LOG_RETENTION_DAYS', '-1', /SYNC_LOG_RETENTION_DAYS must be positive/],
+    ['SYNC_LOG_RETENTION_DAYS', 'ninety', /SYNC_LOG_RETENTION_DAYS must be a number of days/],
   ])('names the variable when %s=%s', (name, value, message) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('keeps 90 days of sync history by default and takes a fraction of a day', () => {
+    expect(parseConfig({}).SYNC_LOG_RETENTION_DAYS).toBe(90);
+    // A soak of minutes can only watch retention work with a window of seconds (0.0005 ≈ 43 s).
+    expect(parseConfig({ SYNC_LOG_RETENTION_DAYS: '0.0005' }).SYNC_LOG_RETENTION_DAYS).toBe(0.0005);
+    expect(parseConfig({ SYNC_LOG_RETENTION_DAYS: '30' }).SYNC_LOG_RETENTION_DAYS).toBe(30);
   });
 
   it('treats empty values as unset', () => {
