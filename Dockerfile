@@ -6,10 +6,11 @@ ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 
-# Dependencies first, for layer caching. The postinstall hook (scripts/install-temporal.sh) finds no
-# Go here and only prints a notice: the image talks to a real Temporal server, never the dev server.
+# Dependencies first, for layer caching. The postinstall hook patches postgres.js's connection-loss
+# defects (scripts/patch-postgres.mjs), then scripts/install-temporal.sh finds no Go here and only
+# prints a notice: the image talks to a real Temporal server, never the dev server.
 COPY package.json package-lock.json ./
-COPY scripts/install-temporal.sh ./scripts/install-temporal.sh
+COPY scripts/patch-postgres.mjs scripts/install-temporal.sh ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .

@@ -133,7 +133,7 @@ describe('the status page in Chromium', () => {
 
     const before = await page.locator('#runs tbody tr[data-trigger="schedule"]').count();
     await page.getByRole('button', { name: 'Sync now' }).click();
-    await page.getByText('Smart sync triggered through the schedule.').waitFor({ timeout: 10_000 });
+    await page.getByText('Smart sync triggered through the schedule.').waitFor({ timeout: 30_000 });
     await expect
       .poll(() => page.locator('#runs tbody tr[data-trigger="schedule"][data-type="smart"]').count(), {
         timeout: 30_000,

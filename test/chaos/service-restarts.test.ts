@@ -273,7 +273,8 @@ function watchExits(child: ChildProcess): string[] {
 }
 
 describe('the Temporal dev server restarted mid-sync (chaos case 2)', () => {
-  const directory = mkdtempSync(path.join(tmpdir(), 'stash-mirror-chaos-temporal-'));
+  // Made in beforeAll, not here: a describe body runs even when its tests are filtered out.
+  let directory: string | undefined;
   let serverOptions: Parameters<typeof startTemporalDevServer>[0];
   let server: RunningDevServer | undefined;
   let stack: TestStack;
@@ -281,6 +282,7 @@ describe('the Temporal dev server restarted mid-sync (chaos case 2)', () => {
 
   beforeAll(async () => {
     // A fixed port and a SQLite file: the restarted server is the same server at the same address.
+    directory = mkdtempSync(path.join(tmpdir(), 'stash-mirror-chaos-temporal-'));
     const port = await findFreePort();
     serverOptions = {
       dbFilename: path.join(directory, 'temporal.db'),
@@ -296,7 +298,7 @@ describe('the Temporal dev server restarted mid-sync (chaos case 2)', () => {
     if (worker) await killProcess(worker);
     await stack?.close();
     await server?.stop();
-    rmSync(directory, { recursive: true, force: true });
+    if (directory) rmSync(directory, { recursive: true, force: true });
   });
 
   it('a graceful stop and a SIGKILL of the server: the worker process rides both out and the same run finishes', async () => {
@@ -361,16 +363,19 @@ describe('the Temporal dev server restarted mid-sync (chaos case 2)', () => {
 });
 
 describe('PostgreSQL restarted mid-sync (chaos case 3)', () => {
-  // PostgreSQL runs as the `postgres` user when we are root: every parent must be traversable.
-  const base = mkdtempSync(path.join(tmpdir(), 'stash-mirror-chaos-pg-'));
-  chmodSync(base, 0o755);
-  const dataDir = path.join(base, 'data');
+  // Made in beforeAll, not here: a describe body runs even when its tests are filtered out.
+  let base: string | undefined;
+  let dataDir = '';
   let postgresOptions: Parameters<typeof startEmbeddedPostgres>[0];
   let postgres: RunningPostgres | undefined;
   let stack: TestStack;
   let worker: (ChildProcess & { stderrTail(): string }) | undefined;
 
   beforeAll(async () => {
+    // PostgreSQL runs as the `postgres` user when we are root: every parent must be traversable.
+    base = mkdtempSync(path.join(tmpdir(), 'stash-mirror-chaos-pg-'));
+    chmodSync(base, 0o755);
+    dataDir = path.join(base, 'data');
     mkdirSync(dataDir, { recursive: true });
     const port = await findFreePort();
     postgresOptions = { dataDir, port, persistent: true, database: 'stash_mirror_chaos' };
@@ -388,7 +393,7 @@ describe('PostgreSQL restarted mid-sync (chaos case 3)', () => {
     if (worker) await killProcess(worker);
     await stack?.close();
     await postgres?.stop();
-    rmSync(base, { recursive: true, force: true });
+    if (base) rmSync(base, { recursive: true, force: true });
   });
 
   it('shutdowns mid-walk and after the walks, connections terminated: activities retry, the same run finishes, bookkeeping intact', async () => {
@@ -429,8 +434,9 @@ describe('PostgreSQL restarted mid-sync (chaos case 3)', () => {
       async () => {
         const first = await outage('fast', () => waitForPages(stack, runId, PAGES_BETWEEN));
         // Between the restarts, the worker's connections are terminated again and again (what a
-        // shutdown does to each backend, without the downtime): some land while postgres.js sets a
-        // new connection up, which once ended the worker process (db/client.ts).
+        // shutdown does to each backend, without the downtime): some land mid-transaction or while
+        // postgres.js sets a new connection up, which ended the worker process or hung its
+        // transactions before scripts/patch-postgres.mjs.
         const burst = await terminations(stack, runId, first.pagesAfter + PAGES_BETWEEN);
         expect(workerExits, child.stderrTail().slice(-3000)).toEqual([]);
         // The next outage only once the run has moved on after the restart: recovery came first.
