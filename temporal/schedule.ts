@@ -86,12 +86,17 @@ export async function describeSmartSyncSchedule(
   syncWorkflowId: string = SYNC_WORKFLOW_ID,
 ): Promise<SmartSyncScheduleState | null> {
   const scheduleId = scheduleIdFor(syncWorkflowId);
-  let description: ScheduleDescription;
-  try {
-    description = await client.schedule.getHandle(scheduleId).describe();
-  } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return null;
-    throw error;
+  let description: ScheduleDescription | undefined;
+  // A busy dev server now and then fails a describe ("Failed to describe schedule") right after an
+  // update: a few bounded retries, never for a schedule that is not there.
+  for (let attempt = 1; description === undefined; attempt += 1) {
+    try {
+      description = await client.schedule.getHandle(scheduleId).describe();
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) return null;
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
   }
   const interval = description.spec.intervals?.[0]?.every;
   const cron =
